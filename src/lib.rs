@@ -5,5 +5,6 @@
 //! - [`sim`]: simulated StoreFront store used by the demo and the integration tests.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod protocol;
 pub mod sim;

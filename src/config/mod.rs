@@ -1,0 +1,36 @@
+//! Configuration: YAML file → validated runtime [`Config`].
+//!
+//! The pipeline is `text` → [`file::FileConfig`] (serde, unknown keys rejected) →
+//! [`validate::validate`] → [`Config`]. `sessiongate -t` runs exactly this and nothing else.
+
+pub mod error;
+pub mod file;
+pub mod runtime;
+pub mod validate;
+
+pub use error::{ConfigError, ConfigIssue};
+pub use runtime::{ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Store, StoreFront};
+
+/// Parse and validate configuration text; `origin` names it in errors (a file path).
+pub fn from_yaml(text: &str, origin: &str) -> Result<Config, ConfigError> {
+    let file: file::FileConfig = serde_yaml::from_str(text).map_err(|e| ConfigError::Syntax {
+        origin: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    validate::validate(file).map_err(|issues| ConfigError::Invalid {
+        origin: origin.to_string(),
+        issues,
+    })
+}
+
+/// Read, parse and validate a configuration file.
+pub fn load(path: &str) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_string(),
+        source,
+    })?;
+    from_yaml(&text, path)
+}
+
+#[cfg(test)]
+mod tests;

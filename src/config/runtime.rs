@@ -1,0 +1,107 @@
+//! The validated runtime configuration: what the rest of the gateway reads.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::protocol::citrix_auth::Challenge;
+use crate::protocol::url::UrlMap;
+
+/// The whole gateway.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Client-facing listeners.
+    pub listen: Vec<SocketAddr>,
+    /// Admin listener.
+    pub admin_listen: SocketAddr,
+    /// Worker threads of each service.
+    pub threads: usize,
+    /// Seconds in-flight requests get on SIGTERM.
+    pub grace_period_seconds: u64,
+    /// Stores; their paths never nest, so at most one matches a request.
+    pub stores: Vec<Arc<Store>>,
+}
+
+/// What to do with a request that lists active sessions (`includeActiveSessions=true`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActiveSessionPolicy {
+    /// Forward it as it is.
+    Allow,
+    /// Forward it with `includeActiveSessions` set to false.
+    Strip,
+    /// Answer 400 without contacting the backend.
+    Reject,
+}
+
+impl ActiveSessionPolicy {
+    /// The name used in the configuration file and in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActiveSessionPolicy::Allow => "allow",
+            ActiveSessionPolicy::Strip => "strip",
+            ActiveSessionPolicy::Reject => "reject",
+        }
+    }
+}
+
+/// One store served by the gateway.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// Metric label and log name.
+    pub name: String,
+    /// Base path on the gateway, no trailing slash.
+    pub path: String,
+    /// Public base URL, no trailing slash.
+    pub public_url: String,
+    /// Active-session policy.
+    pub active_sessions: ActiveSessionPolicy,
+    /// Request body limit, bytes.
+    pub max_body_bytes: usize,
+    /// What the gateway's own 401 says.
+    pub challenge: ChallengeTemplate,
+    /// Where requests go.
+    pub backend: Backend,
+}
+
+/// Parameters of the gateway's CitrixAuth challenge.
+#[derive(Debug, Clone)]
+pub struct ChallengeTemplate {
+    pub realm: String,
+    pub locations: Vec<String>,
+    pub serviceroot_hint: String,
+}
+
+impl ChallengeTemplate {
+    /// The challenge with this `reason`.
+    pub fn with_reason(&self, reason: &str) -> Challenge {
+        Challenge::new(&self.realm, reason, &self.locations, &self.serviceroot_hint)
+    }
+}
+
+/// The servers behind a store.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// StoreFront servers: passthrough with validation and rewriting.
+    StoreFront(StoreFront),
+}
+
+/// A pool of StoreFront servers.
+#[derive(Debug, Clone)]
+pub struct StoreFront {
+    /// Resolved server addresses.
+    pub upstreams: Vec<SocketAddr>,
+    /// The store path on the servers, no trailing slash (`""` at the root).
+    pub upstream_path: String,
+    /// HTTPS to the servers.
+    pub tls: bool,
+    /// Host header and TLS SNI; `None` means the server's address.
+    pub host: Option<String>,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    /// Largest answer buffered for rewriting.
+    pub max_response_bytes: usize,
+    /// TCP health-check interval, if checks are on.
+    pub health_check_interval: Option<Duration>,
+    /// Maps URLs the servers write onto the public URL.
+    pub url_map: UrlMap,
+}

@@ -1,0 +1,370 @@
+//! [`FileConfig`] → [`Config`]: every rule a file must meet, each failure reported with its key
+//! path and a fix. All problems are collected, not just the first.
+
+use std::collections::HashSet;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::ConfigIssue;
+use super::file::{ActiveSessionsConfig, FileConfig, StoreConfig, StoreFrontConfig};
+use super::file::{DEFAULT_LISTEN, MAX_BODY_BYTES_CEILING};
+use super::runtime::{ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Store, StoreFront};
+use crate::protocol::url::{AbsoluteUrl, UrlMap};
+
+/// Smallest body limit that still fits a real sessionparams document.
+const MIN_BODY_BYTES: usize = 256;
+/// Longest timeout accepted (5 minutes): anything longer is a typo in milliseconds.
+const MAX_TIMEOUT_MS: u64 = 300_000;
+
+struct Issues(Vec<ConfigIssue>);
+
+impl Issues {
+    fn push(&mut self, key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) {
+        self.0.push(ConfigIssue {
+            key: key.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        });
+    }
+}
+
+/// Validate a parsed file.
+pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
+    let mut issues = Issues(Vec::new());
+
+    let mut listen = Vec::new();
+    if file.listen.is_empty() {
+        issues.push(
+            "listen",
+            "no listener is configured",
+            format!("add one, e.g. listen: [\"{DEFAULT_LISTEN}\"]"),
+        );
+    }
+    for (i, l) in file.listen.iter().enumerate() {
+        match l.parse::<SocketAddr>() {
+            Ok(a) => listen.push(a),
+            Err(_) => issues.push(
+                format!("listen[{i}]"),
+                format!("`{l}` is not an ip:port address"),
+                "write it as 127.0.0.1:8080 or [::1]:8080",
+            ),
+        }
+    }
+    let admin_listen = match file.admin_listen.parse::<SocketAddr>() {
+        Ok(a) => {
+            if listen.contains(&a) {
+                issues.push(
+                    "admin_listen",
+                    "is also a client listener",
+                    "give the admin listener its own port",
+                );
+            }
+            Some(a)
+        }
+        Err(_) => {
+            issues.push(
+                "admin_listen",
+                format!("`{}` is not an ip:port address", file.admin_listen),
+                "write it as 127.0.0.1:9100",
+            );
+            None
+        }
+    };
+    if !(1..=64).contains(&file.threads) {
+        issues.push(
+            "threads",
+            format!("{} is out of range", file.threads),
+            "use 1 to 64",
+        );
+    }
+
+    if file.stores.is_empty() {
+        issues.push(
+            "stores",
+            "no store is configured",
+            "add at least one store with path, public_url and storefront",
+        );
+    }
+    let mut stores = Vec::new();
+    let mut paths = HashSet::new();
+    let mut names = HashSet::new();
+    for (i, s) in file.stores.iter().enumerate() {
+        let key = format!("stores[{i}]");
+        if let Some(store) = store(&key, s, &mut issues) {
+            if !paths.insert(store.path.to_ascii_lowercase()) {
+                issues.push(
+                    format!("{key}.path"),
+                    format!("`{}` is used by another store", store.path),
+                    "give each store its own path",
+                );
+            }
+            if !names.insert(store.name.clone()) {
+                issues.push(
+                    format!("{key}.name"),
+                    format!("`{}` is used by another store", store.name),
+                    "set a distinct name:",
+                );
+            }
+            stores.push(Arc::new(store));
+        }
+    }
+    for a in &stores {
+        for b in &stores {
+            let (pa, pb) = (a.path.to_ascii_lowercase(), b.path.to_ascii_lowercase());
+            if pa != pb && (pb == "" || pa.starts_with(&format!("{pb}/"))) {
+                issues.push(
+                    format!("stores (path {})", a.path),
+                    format!("lies inside the store at `{}`", b.path),
+                    "stores may not nest; move one of them",
+                );
+            }
+        }
+    }
+
+    match (issues.0.is_empty(), admin_listen) {
+        (true, Some(admin_listen)) => Ok(Config {
+            listen,
+            admin_listen,
+            threads: file.threads,
+            grace_period_seconds: file.grace_period_seconds,
+            stores,
+        }),
+        _ => Err(issues.0),
+    }
+}
+
+/// A path such as `/Citrix/Store`: leading slash, no trailing slash, no query, no empty segment.
+fn normalize_path(key: &str, path: &str, issues: &mut Issues) -> Option<String> {
+    let trimmed = path.trim_end_matches('/');
+    let ok = path.starts_with('/')
+        && !trimmed.contains("//")
+        && trimmed
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b));
+    if ok {
+        Some(trimmed.to_string())
+    } else {
+        issues.push(
+            key,
+            format!("`{path}` is not a plain absolute path"),
+            "use a path such as /Citrix/Store (letters, digits, - . _ ~ and /)",
+        );
+        None
+    }
+}
+
+fn default_name(path: &str) -> String {
+    let last = path.rsplit('/').next().unwrap_or("");
+    let name: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        "root".to_string()
+    } else {
+        name
+    }
+}
+
+fn header_safe(value: &str) -> bool {
+    !value.chars().any(|c| c.is_control() || c == '"')
+}
+
+fn store(key: &str, s: &StoreConfig, issues: &mut Issues) -> Option<Store> {
+    let path = normalize_path(&format!("{key}.path"), &s.path, issues);
+    let name = s
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(path.as_deref().unwrap_or("")));
+    let name_ok = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !name_ok {
+        issues.push(
+            format!("{key}.name"),
+            format!("`{name}` cannot be a metric label"),
+            "use 1-32 characters of a-z, 0-9, _ and -",
+        );
+    }
+    let public_url = s.public_url.trim_end_matches('/').to_string();
+    match AbsoluteUrl::parse(&public_url) {
+        Some(u) if !u.rest.contains(['?', '#']) && header_safe(&public_url) => {}
+        _ => issues.push(
+            format!("{key}.public_url"),
+            format!("`{}` is not an absolute http(s) URL without query", s.public_url),
+            "write the URL clients use for this store, e.g. https://workspace.example.com/Citrix/Store",
+        ),
+    }
+    if !(MIN_BODY_BYTES..=MAX_BODY_BYTES_CEILING).contains(&s.max_body_bytes) {
+        issues.push(
+            format!("{key}.max_body_bytes"),
+            format!("{} is out of range", s.max_body_bytes),
+            format!("use {MIN_BODY_BYTES} to {MAX_BODY_BYTES_CEILING} (Pingora buffers at most 64 KiB of a request body)"),
+        );
+    }
+
+    let realm = s.auth.realm.clone().unwrap_or_else(|| name.clone());
+    let locations = if s.auth.token_services.is_empty() {
+        vec![format!("{public_url}Auth/auth/v1/token")]
+    } else {
+        s.auth.token_services.clone()
+    };
+    let serviceroot_hint = s
+        .auth
+        .serviceroot_hint
+        .clone()
+        .unwrap_or_else(|| format!("{public_url}/resources/v2"));
+    if !header_safe(&realm) {
+        issues.push(
+            format!("{key}.auth.realm"),
+            "holds a quote or a control character",
+            "use a plain realm such as a GUID",
+        );
+    }
+    for (j, l) in locations.iter().enumerate() {
+        if AbsoluteUrl::parse(l).is_none() || !header_safe(l) || l.contains('|') {
+            issues.push(
+                format!("{key}.auth.token_services[{j}]"),
+                format!("`{l}` is not an absolute URL"),
+                "give the token service URL clients should use",
+            );
+        }
+    }
+    if AbsoluteUrl::parse(&serviceroot_hint).is_none() || !header_safe(&serviceroot_hint) {
+        issues.push(
+            format!("{key}.auth.serviceroot_hint"),
+            format!("`{serviceroot_hint}` is not an absolute URL"),
+            "give an absolute URL or leave it out",
+        );
+    }
+
+    let active_sessions = match s.active_sessions {
+        None | Some(ActiveSessionsConfig::Allow) => ActiveSessionPolicy::Allow,
+        Some(ActiveSessionsConfig::Strip) => ActiveSessionPolicy::Strip,
+        Some(ActiveSessionsConfig::Reject) => ActiveSessionPolicy::Reject,
+    };
+
+    let backend = match &s.storefront {
+        Some(sf) => storefront(&format!("{key}.storefront"), sf, &public_url, issues)
+            .map(Backend::StoreFront),
+        None => {
+            issues.push(
+                key,
+                "has no backend",
+                "add a storefront: section with upstreams and upstream_path",
+            );
+            None
+        }
+    };
+
+    Some(Store {
+        name,
+        path: path?,
+        public_url,
+        active_sessions,
+        max_body_bytes: s.max_body_bytes,
+        challenge: ChallengeTemplate {
+            realm,
+            locations,
+            serviceroot_hint,
+        },
+        backend: backend?,
+    })
+}
+
+fn timeout(key: String, ms: u64, issues: &mut Issues) -> Duration {
+    if ms == 0 || ms > MAX_TIMEOUT_MS {
+        issues.push(
+            key,
+            format!("{ms} ms is out of range"),
+            format!("use 1 to {MAX_TIMEOUT_MS} milliseconds"),
+        );
+    }
+    Duration::from_millis(ms)
+}
+
+fn storefront(
+    key: &str,
+    sf: &StoreFrontConfig,
+    public_url: &str,
+    issues: &mut Issues,
+) -> Option<StoreFront> {
+    let mut upstreams = Vec::new();
+    let mut authorities = Vec::new();
+    if sf.upstreams.is_empty() {
+        issues.push(
+            format!("{key}.upstreams"),
+            "is empty",
+            "list the StoreFront servers as host:port",
+        );
+    }
+    for (j, u) in sf.upstreams.iter().enumerate() {
+        match u.to_socket_addrs().map(|mut a| a.next()) {
+            Ok(Some(addr)) => {
+                upstreams.push(addr);
+                authorities.push(u.clone());
+                authorities.push(addr.to_string());
+            }
+            _ => issues.push(
+                format!("{key}.upstreams[{j}]"),
+                format!("`{u}` does not resolve to an address"),
+                "write host:port with a port, e.g. 10.0.0.11:80",
+            ),
+        }
+    }
+    if let Some(h) = &sf.host {
+        if h.is_empty()
+            || !h
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        {
+            issues.push(
+                format!("{key}.host"),
+                format!("`{h}` is not a host name"),
+                "give the name the servers answer to, e.g. storefront.corp.local",
+            );
+        }
+        authorities.push(h.clone());
+    }
+    let upstream_path = if sf.upstream_path == "/" {
+        Some(String::new())
+    } else {
+        normalize_path(&format!("{key}.upstream_path"), &sf.upstream_path, issues)
+    };
+    let connect_timeout = timeout(
+        format!("{key}.connect_timeout_ms"),
+        sf.connect_timeout_ms,
+        issues,
+    );
+    let read_timeout = timeout(format!("{key}.read_timeout_ms"), sf.read_timeout_ms, issues);
+    if !(1024..=64 * 1024 * 1024).contains(&sf.max_response_bytes) {
+        issues.push(
+            format!("{key}.max_response_bytes"),
+            format!("{} is out of range", sf.max_response_bytes),
+            "use 1024 to 67108864",
+        );
+    }
+    let upstream_path = upstream_path?;
+    let url_map = UrlMap::new(&authorities, &upstream_path, public_url).ok()?;
+    Some(StoreFront {
+        upstreams,
+        upstream_path,
+        tls: sf.tls,
+        host: sf.host.clone(),
+        connect_timeout,
+        read_timeout,
+        max_response_bytes: sf.max_response_bytes,
+        health_check_interval: (sf.health_check_interval_ms > 0)
+            .then(|| Duration::from_millis(sf.health_check_interval_ms)),
+        url_map,
+    })
+}
