@@ -147,8 +147,7 @@ impl UrlMap {
             let authority = abs.normalized_authority();
             return self
                 .authorities
-                .iter()
-                .any(|a| *a == authority)
+                .contains(&authority)
                 .then(|| self.map_path(abs.rest));
         }
         if trimmed.starts_with('/') && !trimmed.starts_with("//") {

@@ -1,0 +1,657 @@
+//! The one XML reader (and the writer helpers) every Store API document in this crate goes through.
+//!
+//! StoreFront itself was vulnerable to XXE (CVE-2019-13608), so a body is only ever read through
+//! [`Cursor`], which:
+//!
+//! * decodes the bytes as UTF-8, whatever the XML declaration says (real clients declare
+//!   `encoding="utf-16"` on plainly UTF-8 bytes), strips a UTF-8 BOM and refuses anything that is
+//!   not valid UTF-8;
+//! * refuses any `<!DOCTYPE` (with or without an internal subset), any processing instruction
+//!   other than the XML declaration at the very start, and any entity reference other than the
+//!   five predefined ones and character references — no DTD or entity is ever resolved;
+//! * bounds nesting depth, attributes per element and namespace bindings;
+//! * refuses input that is not well-formed: mismatched or unclosed tags, no root, several roots,
+//!   text outside the root;
+//! * resolves every element to (namespace URI, local name), so callers never look at prefixes.
+//!
+//! Text is handed out decoded (references replaced) but not end-of-line normalised: a literal CR
+//! survives, which is what keeps an ICA file (`\r\n` lines) byte-exact through a parse.
+//!
+//! Documents are written with quick-xml's [`Writer`] via [`document`] and [`text_element`], which
+//! escape by default.
+
+use std::borrow::Cow;
+use std::io;
+
+use quick_xml::errors::Error as QxError;
+use quick_xml::escape::{resolve_predefined_entity, EscapeError};
+use quick_xml::events::{BytesDecl, BytesEnd, BytesRef, BytesStart, BytesText, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::{NsReader, Writer, XmlVersion};
+
+use super::ns;
+
+/// Deepest element nesting accepted; the Store API documents need 5.
+pub const MAX_DEPTH: usize = 32;
+/// Most attributes (namespace declarations included) accepted on one element.
+pub const MAX_ATTRIBUTES: usize = 16;
+/// Most namespace bindings in scope at once; bounds the resolver's memory.
+const MAX_NAMESPACE_BINDINGS: usize = 16;
+
+/// Why a body could not be read as XML at all.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum XmlError {
+    /// The bytes are not UTF-8 (the only encoding accepted, whatever the declaration says).
+    #[error("the body is not valid UTF-8")]
+    NotUtf8,
+    /// Not well-formed XML.
+    #[error("the body is not well-formed XML: {0}")]
+    Malformed(String),
+    /// Markup that is refused on principle: a document type declaration, entity declaration,
+    /// processing instruction or unknown entity reference.
+    #[error("the body contains forbidden markup: {0}")]
+    Forbidden(&'static str),
+    /// Elements nested deeper than [`MAX_DEPTH`].
+    #[error("elements are nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// An element with more than [`MAX_ATTRIBUTES`] attributes.
+    #[error("an element has more than {MAX_ATTRIBUTES} attributes")]
+    TooManyAttributes,
+}
+
+impl XmlError {
+    /// Is this markup refused on principle (DOCTYPE, entity, PI), as opposed to broken input?
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, XmlError::Forbidden(_))
+    }
+
+    /// Is this a breach of a size bound rather than of XML itself?
+    pub fn is_limit(&self) -> bool {
+        matches!(self, XmlError::TooDeep | XmlError::TooManyAttributes)
+    }
+}
+
+/// Error of a document the gateway reads from StoreFront (or writes itself): `sessionState`,
+/// `sessionResults`, `launch`, `endpoints`.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DocumentError {
+    /// Not readable as XML, or forbidden markup.
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    /// The root element is not the expected one (in its namespace).
+    #[error("the root element is not {0}")]
+    WrongRoot(&'static str),
+    /// A required element or attribute is absent.
+    #[error("{0} is missing")]
+    Missing(&'static str),
+    /// An element that may appear once appears again.
+    #[error("{0} appears more than once")]
+    Duplicate(&'static str),
+    /// A value outside what the document type allows.
+    #[error("{0} has an invalid value")]
+    BadValue(&'static str),
+    /// Child elements where only text is allowed, or text where only elements are.
+    #[error("unexpected content in {0}")]
+    Unexpected(&'static str),
+}
+
+/// Check the bytes are UTF-8 and drop a leading BOM.
+pub fn decode(body: &[u8]) -> Result<&str, XmlError> {
+    let text = std::str::from_utf8(body).map_err(|_| XmlError::NotUtf8)?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// A start tag (or empty-element tag), resolved.
+#[derive(Debug, Clone)]
+pub struct Element<'i> {
+    /// The namespace URI if it is one of ours ([`ns::ALL`]); `None` for no namespace or any other.
+    pub ns: Option<&'static str>,
+    /// The tag as read, for copying it unchanged.
+    pub start: BytesStart<'i>,
+    /// `<x/>`: the cursor yields a matching [`Node::End`]`(None)` next.
+    pub empty: bool,
+}
+
+impl Element<'_> {
+    /// Local name (prefix dropped).
+    pub fn local(&self) -> &str {
+        self.start.local_name().into_inner()
+    }
+
+    /// Is this `local` in namespace `ns`?
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.ns == Some(ns) && self.local() == local
+    }
+
+    /// Value of the unprefixed attribute `name` (attributes without a prefix are in no
+    /// namespace), references decoded.
+    pub fn attr(&self, name: &str) -> Result<Option<Cow<'_, str>>, XmlError> {
+        for attr in self.start.attributes() {
+            let attr = attr.map_err(|e| XmlError::Malformed(e.to_string()))?;
+            if attr.key.as_ref() == name {
+                return attr
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map(Some)
+                    .map_err(reader_error);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// One step through a document.
+#[derive(Debug, Clone)]
+pub enum Node<'i> {
+    /// An element starts.
+    Start(Element<'i>),
+    /// The innermost open element ends; `None` closes an empty-element tag.
+    End(Option<BytesEnd<'i>>),
+    /// Character data inside the root: `text` is decoded, `event` is what was read (text,
+    /// CDATA or reference) for copying it unchanged.
+    Text {
+        event: Event<'i>,
+        text: Cow<'i, str>,
+    },
+    /// XML declaration, comment, or whitespace outside the root: nothing to interpret.
+    Other(Event<'i>),
+    /// End of input, after a complete root element.
+    Eof,
+}
+
+/// The safe, namespace-aware pull reader (see the module documentation).
+pub struct Cursor<'i> {
+    reader: NsReader<&'i [u8]>,
+    depth: usize,
+    root_seen: bool,
+    root_closed: bool,
+    pending_end: bool,
+    at_start: bool,
+}
+
+impl<'i> Cursor<'i> {
+    /// A cursor over `body`; fails only if it is not UTF-8.
+    pub fn new(body: &'i [u8]) -> Result<Self, XmlError> {
+        // From a `&str` the reader is locked to UTF-8, so the declared encoding is never used.
+        let mut reader = NsReader::from_str(decode(body)?);
+        reader
+            .resolver_mut()
+            .set_max_namespace_bindings(MAX_NAMESPACE_BINDINGS);
+        Ok(Cursor {
+            reader,
+            depth: 0,
+            root_seen: false,
+            root_closed: false,
+            pending_end: false,
+            at_start: true,
+        })
+    }
+
+    /// Number of elements currently open.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The next node; every rule of the module documentation is enforced here.
+    pub fn next_node(&mut self) -> Result<Node<'i>, XmlError> {
+        if self.pending_end {
+            self.pending_end = false;
+            self.close();
+            return Ok(Node::End(None));
+        }
+        let event = self.reader.read_event().map_err(reader_error)?;
+        let at_start = std::mem::replace(&mut self.at_start, false);
+        match event {
+            Event::Start(start) => self.open(start, false),
+            Event::Empty(start) => self.open(start, true),
+            Event::End(end) => {
+                self.close();
+                Ok(Node::End(Some(end)))
+            }
+            Event::Text(t) => {
+                let text = t.clone().into_inner();
+                self.text(Event::Text(t), text)
+            }
+            Event::CData(c) => {
+                let text = c.clone().into_inner();
+                self.text(Event::CData(c), text)
+            }
+            Event::GeneralRef(r) => {
+                let text = resolve_reference(&r)?;
+                self.text(Event::GeneralRef(r), text)
+            }
+            Event::Comment(_) => Ok(Node::Other(event)),
+            Event::Decl(_) if at_start => Ok(Node::Other(event)),
+            Event::Decl(_) => Err(XmlError::Malformed(
+                "XML declaration not at the start of the document".into(),
+            )),
+            Event::PI(_) => Err(XmlError::Forbidden("processing instruction")),
+            Event::DocType(d) => Err(XmlError::Forbidden(if d.contains("ENTITY") {
+                "entity declaration"
+            } else {
+                "document type declaration"
+            })),
+            Event::Eof if self.depth > 0 => {
+                Err(XmlError::Malformed("input ends inside an element".into()))
+            }
+            Event::Eof if !self.root_seen => Err(XmlError::Malformed("no root element".into())),
+            Event::Eof => Ok(Node::Eof),
+        }
+    }
+
+    fn open(&mut self, start: BytesStart<'i>, empty: bool) -> Result<Node<'i>, XmlError> {
+        if self.root_closed {
+            return Err(XmlError::Malformed("more than one root element".into()));
+        }
+        if self.depth >= MAX_DEPTH {
+            return Err(XmlError::TooDeep);
+        }
+        let mut count = 0;
+        for attr in start.attributes() {
+            let attr = attr.map_err(|e| XmlError::Malformed(e.to_string()))?;
+            count += 1;
+            if count > MAX_ATTRIBUTES {
+                return Err(XmlError::TooManyAttributes);
+            }
+            // Decode only to validate: an unknown entity in an attribute is refused as well.
+            if attr.value.contains('&') {
+                attr.normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(reader_error)?;
+            }
+        }
+        let ns = match self.reader.resolver().resolve_element(start.name()).0 {
+            ResolveResult::Bound(uri) => ns::ALL.iter().copied().find(|known| *known == uri.0),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(_) => {
+                return Err(XmlError::Malformed("undeclared namespace prefix".into()))
+            }
+        };
+        self.root_seen = true;
+        self.depth += 1;
+        self.pending_end = empty;
+        Ok(Node::Start(Element { ns, start, empty }))
+    }
+
+    fn close(&mut self) {
+        // quick-xml has already refused an end tag that matches no open element.
+        self.depth = self.depth.saturating_sub(1);
+        if self.depth == 0 {
+            self.root_closed = true;
+        }
+    }
+
+    fn text(&mut self, event: Event<'i>, text: Cow<'i, str>) -> Result<Node<'i>, XmlError> {
+        if self.depth > 0 {
+            return Ok(Node::Text { event, text });
+        }
+        // Outside the root only whitespace may appear, and only as plain text.
+        if matches!(event, Event::Text(_)) && text.trim_matches(is_xml_space).is_empty() {
+            Ok(Node::Other(event))
+        } else {
+            Err(XmlError::Malformed(
+                "character data outside the root element".into(),
+            ))
+        }
+    }
+
+    /// Skip to the first element, which must come (after the declaration, comments, whitespace).
+    pub fn root(&mut self) -> Result<Element<'i>, XmlError> {
+        loop {
+            match self.next_node()? {
+                Node::Start(root) => return Ok(root),
+                Node::Eof => return Err(XmlError::Malformed("no root element".into())),
+                _ => {}
+            }
+        }
+    }
+
+    /// After a [`Node::Start`]: consume everything up to and including its end.
+    pub fn skip(&mut self) -> Result<(), XmlError> {
+        let mut level = 1usize;
+        loop {
+            match self.next_node()? {
+                Node::Start(_) => level += 1,
+                Node::End(_) => {
+                    level -= 1;
+                    if level == 0 {
+                        return Ok(());
+                    }
+                }
+                Node::Eof => return Err(XmlError::Malformed("unexpected end of input".into())),
+                _ => {}
+            }
+        }
+    }
+
+    /// After a [`Node::Start`]: its text content, up to and including its end. `None` if it has
+    /// child elements (the whole element is consumed all the same).
+    pub fn leaf(&mut self) -> Result<Option<String>, XmlError> {
+        let mut text = String::new();
+        let mut children = false;
+        loop {
+            match self.next_node()? {
+                Node::Start(_) => {
+                    children = true;
+                    self.skip()?;
+                }
+                Node::End(_) => return Ok((!children).then_some(text)),
+                Node::Text { text: t, .. } => text.push_str(&t),
+                Node::Other(_) => {}
+                Node::Eof => return Err(XmlError::Malformed("unexpected end of input".into())),
+            }
+        }
+    }
+
+    /// After the root's end: read to the end of input, which may hold only whitespace and
+    /// comments.
+    pub fn finish(&mut self) -> Result<(), XmlError> {
+        while !matches!(self.next_node()?, Node::Eof) {}
+        Ok(())
+    }
+}
+
+/// After a [`Node::Start`]: walk its children; `visit` returns whether it consumed the
+/// child, otherwise it is skipped. Text between children is ignored.
+pub fn children<'i>(
+    cur: &mut Cursor<'i>,
+    mut visit: impl FnMut(&mut Cursor<'i>, &Element<'i>) -> Result<bool, DocumentError>,
+) -> Result<(), DocumentError> {
+    loop {
+        match cur.next_node()? {
+            Node::Start(child) => {
+                if !visit(cur, &child)? {
+                    cur.skip()?;
+                }
+            }
+            Node::End(_) => return Ok(()),
+            Node::Text { .. } | Node::Other(_) => {}
+            Node::Eof => return Err(XmlError::Malformed("unexpected end of input".into()).into()),
+        }
+    }
+}
+
+/// After a [`Node::Start`]: its text; nested elements are [`DocumentError::Unexpected`].
+pub fn leaf_text(cur: &mut Cursor<'_>, what: &'static str) -> Result<String, DocumentError> {
+    cur.leaf()?.ok_or(DocumentError::Unexpected(what))
+}
+
+/// Store `value` in an empty slot; a second element of the same kind is a
+/// [`DocumentError::Duplicate`].
+pub fn once<T>(slot: &mut Option<T>, value: T, what: &'static str) -> Result<(), DocumentError> {
+    if slot.is_some() {
+        return Err(DocumentError::Duplicate(what));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// XML's whitespace (`S`): space, tab, CR, LF.
+pub fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// The text of a reference: a character reference, or one of the five predefined entities.
+fn resolve_reference<'i>(r: &BytesRef<'i>) -> Result<Cow<'i, str>, XmlError> {
+    if r.is_char_ref() {
+        return match r.resolve_char_ref() {
+            Ok(Some(c)) if is_xml_char(c) => Ok(Cow::Owned(c.to_string())),
+            _ => Err(XmlError::Malformed(format!(
+                "invalid character reference &{};",
+                &**r
+            ))),
+        };
+    }
+    resolve_predefined_entity(r)
+        .map(Cow::Borrowed)
+        .ok_or(XmlError::Forbidden("entity reference"))
+}
+
+/// XML 1.0 `Char`: what a character reference may name.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+fn reader_error(e: QxError) -> XmlError {
+    match e {
+        QxError::Encoding(_) => XmlError::NotUtf8,
+        QxError::Escape(EscapeError::UnrecognizedEntity(..)) => {
+            XmlError::Forbidden("entity reference")
+        }
+        other => XmlError::Malformed(other.to_string()),
+    }
+}
+
+/// The output of the writers.
+pub type XmlWriter = Writer<Vec<u8>>;
+
+/// A complete document: `<?xml version="1.0" encoding="utf-8"?>`, then whatever `body` writes,
+/// without indentation.
+pub fn document(body: impl FnOnce(&mut XmlWriter) -> io::Result<()>) -> Vec<u8> {
+    let mut w = Writer::new(Vec::with_capacity(512));
+    let written = w
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))
+        .and_then(|()| body(&mut w));
+    // Writing into a Vec cannot fail; the result only exists because `Write` is generic.
+    debug_assert!(written.is_ok());
+    w.into_inner()
+}
+
+/// `<name>text</name>`, text escaped (a CR is written as `&#13;` so that it survives a
+/// conforming reader).
+pub fn text_element(w: &mut XmlWriter, name: &str, text: &str) -> io::Result<()> {
+    w.create_element(name)
+        .write_text_content(BytesText::new(text))
+        .map(|_| ())
+}
+
+/// Writing into a `Vec` cannot fail, but `Writer` is generic over `Write`: should it ever
+/// happen, the document is refused rather than truncated.
+pub fn write_error(e: io::Error) -> DocumentError {
+    XmlError::Malformed(e.to_string()).into()
+}
+
+/// Copy one node read by a [`Cursor`] to `w` unchanged.
+pub fn copy(w: &mut XmlWriter, node: Node<'_>) -> io::Result<()> {
+    match node {
+        Node::Start(e) if e.empty => w.write_event(Event::Empty(e.start)),
+        Node::Start(e) => w.write_event(Event::Start(e.start)),
+        Node::End(Some(end)) => w.write_event(Event::End(end)),
+        Node::Text { event, .. } | Node::Other(event) => w.write_event(event),
+        Node::End(None) | Node::Eof => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (namespace, local name, decoded text) of one element.
+    type Read = (Option<&'static str>, String, String);
+
+    /// Read a whole document, returning every element in end-tag order, or the first error.
+    fn read_all(body: &[u8]) -> Result<Vec<Read>, XmlError> {
+        let mut c = Cursor::new(body)?;
+        let mut out = Vec::new();
+        let mut stack: Vec<Read> = Vec::new();
+        loop {
+            match c.next_node()? {
+                Node::Start(e) => stack.push((e.ns, e.local().to_string(), String::new())),
+                Node::Text { text, .. } => stack.last_mut().unwrap().2.push_str(&text),
+                Node::End(_) => out.push(stack.pop().unwrap()),
+                Node::Other(_) => {}
+                Node::Eof => return Ok(out),
+            }
+        }
+    }
+
+    const NS: &str = ns::SESSION_PARAMS;
+
+    #[test]
+    fn prefixes_and_default_namespace_resolve_alike() {
+        let a = read_all(format!(r#"<q1:a xmlns:q1="{NS}"><q1:b>x</q1:b></q1:a>"#).as_bytes());
+        let b = read_all(format!(r#"<a xmlns="{NS}"><b>x</b></a>"#).as_bytes());
+        assert_eq!(a, b);
+        assert_eq!(a.unwrap()[0], (Some(NS), "b".into(), "x".into()));
+        let none = read_all(b"<a><b>x</b></a>").unwrap();
+        assert_eq!(none[0].0, None);
+        let other = read_all(br#"<a xmlns="urn:other"/>"#).unwrap();
+        assert_eq!(other[0].0, None);
+    }
+
+    #[test]
+    fn undeclared_prefix_is_malformed() {
+        assert!(matches!(read_all(b"<q1:a/>"), Err(XmlError::Malformed(_))));
+    }
+
+    #[test]
+    fn bom_and_declared_encodings_are_ignored() {
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(b"<?xml version=\"1.0\"?><a>x</a>");
+        assert_eq!(read_all(&bom).unwrap()[0].2, "x");
+        let utf16 = "<?xml version=\"1.0\" encoding=\"utf-16\"?><a>é</a>";
+        assert_eq!(read_all(utf16.as_bytes()).unwrap()[0].2, "é");
+        let latin = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>é</a>";
+        assert_eq!(read_all(latin.as_bytes()).unwrap()[0].2, "é");
+        // Real ISO-8859-1 bytes are not UTF-8.
+        assert_eq!(
+            read_all(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xe9</a>"),
+            Err(XmlError::NotUtf8)
+        );
+    }
+
+    #[test]
+    fn doctype_pi_and_entities_are_forbidden() {
+        let cve =
+            br#"<!DOCTYPE requesttoken [<!ENTITY % xxe SYSTEM "http://x"> %xxe; ]><requesttoken/>"#;
+        assert_eq!(
+            read_all(cve),
+            Err(XmlError::Forbidden("entity declaration"))
+        );
+        assert_eq!(
+            read_all(b"<!DOCTYPE a SYSTEM \"a.dtd\"><a/>"),
+            Err(XmlError::Forbidden("document type declaration"))
+        );
+        assert_eq!(
+            read_all(b"<!doctype a><a/>"),
+            Err(XmlError::Forbidden("document type declaration"))
+        );
+        assert_eq!(
+            read_all(b"<?xml version=\"1.0\"?><?xml-stylesheet href=\"x\"?><a/>"),
+            Err(XmlError::Forbidden("processing instruction"))
+        );
+        assert_eq!(
+            read_all(b"<a><?php x ?></a>"),
+            Err(XmlError::Forbidden("processing instruction"))
+        );
+        assert_eq!(
+            read_all(b"<a>&xxe;</a>"),
+            Err(XmlError::Forbidden("entity reference"))
+        );
+        assert_eq!(
+            read_all(b"<a b=\"&xxe;\"/>"),
+            Err(XmlError::Forbidden("entity reference"))
+        );
+        assert!(read_all(b" <?xml version=\"1.0\"?><a/>").is_err());
+    }
+
+    #[test]
+    fn predefined_and_character_references_are_decoded() {
+        let r = read_all(b"<a>&amp;&lt;&gt;&apos;&quot;&#65;&#x42;<![CDATA[<&>]]></a>").unwrap();
+        assert_eq!(r[0].2, "&<>'\"AB<&>");
+        assert!(read_all(b"<a>&#0;</a>").is_err());
+        assert!(read_all(b"<a>&#1;</a>").is_err());
+        assert!(read_all(b"<a>&#xD800;</a>").is_err());
+        let mut c = Cursor::new(b"<a b=\"x&amp;y\"/>").unwrap();
+        let Node::Start(e) = c.next_node().unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.attr("b").unwrap().as_deref(), Some("x&y"));
+        assert_eq!(e.attr("c").unwrap(), None);
+    }
+
+    #[test]
+    fn cr_survives() {
+        assert_eq!(read_all(b"<a>x\r\ny&#13;</a>").unwrap()[0].2, "x\r\ny\r");
+    }
+
+    #[test]
+    fn not_well_formed_is_refused() {
+        for bad in [
+            &b""[..],
+            b"   ",
+            b"<!-- only a comment -->",
+            b"<a>",
+            b"<a><b></a>",
+            b"<a></b>",
+            b"<a/><b/>",
+            b"<a/>text",
+            b"text<a/>",
+            b"<a/>&amp;",
+            b"<a x='1' x='2'/>",
+            b"<a",
+            b"<a>&amp</a>",
+        ] {
+            assert!(
+                matches!(read_all(bad), Err(XmlError::Malformed(_))),
+                "{:?}: {:?}",
+                String::from_utf8_lossy(bad),
+                read_all(bad)
+            );
+        }
+        assert!(read_all(b"<a/>\n<!-- trailing comment -->\n").is_ok());
+    }
+
+    #[test]
+    fn bounds() {
+        let deep = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(read_all(deep.as_bytes()).is_ok());
+        let deeper = format!(
+            "{}{}",
+            "<a>".repeat(MAX_DEPTH + 1),
+            "</a>".repeat(MAX_DEPTH + 1)
+        );
+        assert_eq!(read_all(deeper.as_bytes()), Err(XmlError::TooDeep));
+        let attrs: String = (0..=MAX_ATTRIBUTES).map(|i| format!(" a{i}='1'")).collect();
+        assert_eq!(
+            read_all(format!("<a{attrs}/>").as_bytes()),
+            Err(XmlError::TooManyAttributes)
+        );
+    }
+
+    #[test]
+    fn leaf_and_skip() {
+        let mut c = Cursor::new(b"<r><a>x<b>y</b>z</a><c/><d>t&amp;</d></r>").unwrap();
+        c.root().unwrap();
+        assert!(matches!(c.next_node().unwrap(), Node::Start(_)));
+        assert_eq!(c.leaf().unwrap(), None);
+        assert!(matches!(c.next_node().unwrap(), Node::Start(_)));
+        assert_eq!(c.leaf().unwrap().as_deref(), Some(""));
+        assert!(matches!(c.next_node().unwrap(), Node::Start(_)));
+        assert_eq!(c.leaf().unwrap().as_deref(), Some("t&"));
+        assert!(matches!(c.next_node().unwrap(), Node::End(_)));
+        c.finish().unwrap();
+    }
+
+    #[test]
+    fn copy_is_identity() {
+        let doc = "<?xml version=\"1.0\"?>\n<!-- c --><q:a xmlns:q=\"urn:x\" b=\"1&amp;\"><q:b>t&lt;&#65;<![CDATA[<]]></q:b><c/></q:a>\n";
+        let mut c = Cursor::new(doc.as_bytes()).unwrap();
+        let mut w = Writer::new(Vec::new());
+        loop {
+            let node = c.next_node().unwrap();
+            if matches!(node, Node::Eof) {
+                break;
+            }
+            copy(&mut w, node).unwrap();
+        }
+        assert_eq!(String::from_utf8(w.into_inner()).unwrap(), doc);
+    }
+
+    #[test]
+    fn writer_escapes() {
+        let out = document(|w| text_element(w, "a", "<&>\r\n\"'"));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>&lt;&amp;&gt;&#13;\n&quot;&apos;</a>"
+        );
+    }
+}
