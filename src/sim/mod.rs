@@ -1,1 +1,7 @@
-//! Simulators.
+//! Simulators: real HTTP servers with state that stand in for the servers behind the gateway,
+//! used by `sessiongate demo` and the integration tests.
+//!
+//! - [`storefront`]: a Citrix StoreFront 3.x store (Sessions Service, endpoints, a CitrixAuth
+//!   protected resource, a redirect), with test controls and fault injection.
+
+pub mod storefront;

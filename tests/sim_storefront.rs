@@ -1,0 +1,436 @@
+//! The simulated StoreFront store on its own (no gateway): it is test infrastructure, so these
+//! tests pin down the behaviour the gateway tests rely on.
+// Helpers outside `#[test]` functions panic on purpose: a broken harness should fail the test.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use pingora::server::configuration::ServerConf;
+use pingora::server::{RunArgs, Server, ShutdownSignal, ShutdownSignalWatch};
+use sessiongate::sim::storefront::{Fault, StoreFrontSim};
+use tokio::sync::Notify;
+
+const SESSION_PARAMS: &str = "application/vnd.citrix.sessionparams+xml";
+const LAUNCH_PARAMS: &str = "application/vnd.citrix.launchparams+xml";
+const ALICE: &str = "CitrixAuth demo-token-alice";
+const NS: &str = "http://citrix.com/delivery-services/1-0/sessionparams";
+
+struct NotifySignal(Arc<Notify>);
+
+#[async_trait]
+impl ShutdownSignalWatch for NotifySignal {
+    async fn recv(&self) -> ShutdownSignal {
+        self.0.notified().await;
+        ShutdownSignal::FastShutdown
+    }
+}
+
+/// The simulator on an ephemeral loopback port; stopped on drop.
+struct Running {
+    sim: Arc<StoreFrontSim>,
+    addr: SocketAddr,
+    stop: Arc<Notify>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    fn start(sim: Arc<StoreFrontSim>) -> Running {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port");
+        let conf = ServerConf {
+            threads: 1,
+            grace_period_seconds: Some(0),
+            graceful_shutdown_timeout_seconds: Some(1),
+            ..Default::default()
+        };
+        let mut server = Server::new_with_opt_and_conf(None, conf);
+        server.bootstrap();
+        server.add_service(sim.service(&addr.to_string()));
+        let stop = Arc::new(Notify::new());
+        let signal = NotifySignal(stop.clone());
+        let thread = std::thread::spawn(move || {
+            server.run(RunArgs {
+                shutdown_signal: Box::new(signal),
+            })
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "the simulator did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Running {
+            sim,
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn host(&self) -> String {
+        self.addr.to_string()
+    }
+
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        for (n, v) in headers {
+            req.push_str(&format!("{n}: {v}\r\n"));
+        }
+        req.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ));
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        stream.write_all(req.as_bytes()).expect("write");
+        read_response(&mut BufReader::new(stream))
+    }
+
+    fn post(&self, path: &str, auth: &str, content_type: &str, body: &str) -> Resp {
+        self.send(
+            "POST",
+            path,
+            &[("Authorization", auth), ("Content-Type", content_type)],
+            body,
+        )
+    }
+
+    fn sessions_op(&self, op: &str, body: &str) -> Resp {
+        self.post(
+            &format!("/Citrix/Store/sessions/v1/{op}"),
+            ALICE,
+            SESSION_PARAMS,
+            body,
+        )
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Read one response, honouring Content-Length (the simulator always sends it).
+fn read_response(r: &mut impl BufRead) -> Resp {
+    let mut line = String::new();
+    r.read_line(&mut line).expect("status line");
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).expect("header");
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (n, v) = h.split_once(':').expect("header line");
+        headers.push((n.trim().to_string(), v.trim().to_string()));
+    }
+    let mut resp = Resp {
+        status,
+        headers,
+        body: String::new(),
+    };
+    let len: usize = resp
+        .header("content-length")
+        .map(|l| l.parse().expect("length"))
+        .expect("content-length");
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).expect("body");
+    resp.body = String::from_utf8(body).expect("utf-8 body");
+    resp
+}
+
+fn params(client: &str, extra: &str) -> String {
+    format!(
+        "<sessionparams xmlns=\"{NS}\"><clientName>{client}</clientName>{extra}</sessionparams>"
+    )
+}
+
+fn launch_params(client: &str) -> String {
+    format!("<launchparams xmlns=\"http://citrix.com/delivery-services/1-0/launchparams\"><clientName>{client}</clientName></launchparams>")
+}
+
+const ACTIVE: &str = "<includeActiveSessions>true</includeActiveSessions>";
+
+fn id_of(sim: &StoreFrontSim, app: &str) -> String {
+    sim.sessions()
+        .into_iter()
+        .find(|s| s.app == app)
+        .map(|s| s.id)
+        .expect("seeded session")
+}
+
+#[test]
+fn available_lists_alices_sessions_with_absolute_upstream_urls() {
+    let s = Running::start(StoreFrontSim::demo());
+    let r = s.sessions_op("available", &params("NEW-DEVICE", ""));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.citrix.sessionstate+xml")
+    );
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    let notepad = id_of(&s.sim, "Notepad");
+    let url = format!(
+        "http://{}/Citrix/Store/session/v1/{notepad}/launch/ica",
+        s.host()
+    );
+    assert!(r.body.contains(&url), "{}", r.body);
+    assert!(!r.body.contains("Excel") && !r.body.contains("Calculator"));
+
+    // Active sessions elsewhere only when asked; the asking client's own are never listed.
+    let r = s.sessions_op("available", &params("LAPTOP-1", ACTIVE));
+    assert!(r.body.contains("Windows 10 Desktop") && !r.body.contains("Excel"));
+    let r = s.sessions_op(
+        "available/",
+        &params(
+            "NEW",
+            "<includeActiveSessions>true</includeActiveSessions><appSessionsOnly>true</appSessionsOnly>",
+        ),
+    );
+    assert!(r.body.contains("Excel") && !r.body.contains("Windows 10 Desktop"));
+    // No side effect without the legacy hazard.
+    assert_eq!(s.sim.sessions().iter().filter(|x| x.active).count(), 2);
+    assert_eq!(s.sim.request_count(), 3);
+    let last = s.sim.requests().pop().expect("recorded");
+    assert_eq!(
+        (last.method.as_str(), last.path.as_str()),
+        ("POST", "/Citrix/Store/sessions/v1/available/")
+    );
+}
+
+#[test]
+fn legacy_hazard_disconnects_listed_active_sessions() {
+    let s = Running::start(StoreFrontSim::demo_with_hazard(true));
+    let r = s.sessions_op("available", &params("NEW-DEVICE", ""));
+    assert_eq!(r.status, 200);
+    assert_eq!(s.sim.sessions().iter().filter(|x| x.active).count(), 2);
+    let r = s.sessions_op("available", &params("NEW-DEVICE", ACTIVE));
+    assert!(r.body.contains("Windows 10 Desktop") && r.body.contains("Excel"));
+    assert!(s.sim.sessions().iter().all(|x| !x.active));
+}
+
+#[test]
+fn launch_disconnect_and_logoff_change_state_and_tickets() {
+    let s = Running::start(StoreFrontSim::demo());
+    let notepad = id_of(&s.sim, "Notepad");
+    let r = s.post(
+        &format!("/Citrix/Store/session/v1/{notepad}/launch/ica"),
+        ALICE,
+        LAUNCH_PARAMS,
+        &launch_params("NEW-DEVICE"),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.citrix.launchdata+xml")
+    );
+    assert_eq!(
+        r.header("cache-control"),
+        Some("public, no-store, max-age=0")
+    );
+    let ticket = s.sim.issued_tickets().pop().expect("ticket");
+    assert_eq!(ticket.len(), 30);
+    assert!(
+        r.body.contains(&format!("LogonTicket={ticket}")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("ClientName=NEW-DEVICE"));
+    assert!(r.body.contains("\r\n"), "CRLF line ends");
+    assert_eq!(
+        s.sim.last_response_body().map(|b| b.len()),
+        Some(r.body.len())
+    );
+    let np = s
+        .sim
+        .sessions()
+        .into_iter()
+        .find(|x| x.id == notepad)
+        .expect("still there");
+    assert!(np.active && np.client_name == "NEW-DEVICE");
+
+    // Disconnect on NEW-DEVICE, invalidating the ticket.
+    let tickets = format!("<tickets><ticket>{ticket}</ticket></tickets>");
+    let r = s.sessions_op("disconnect", &params("NEW-DEVICE", &tickets));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.citrix.sessionresults+xml")
+    );
+    assert!(r.body.contains("success"), "{}", r.body);
+    assert_eq!(s.sim.invalidated_tickets(), vec![ticket]);
+    let np = s
+        .sim
+        .sessions()
+        .into_iter()
+        .find(|x| x.id == notepad)
+        .expect("still there");
+    assert!(!np.active);
+
+    // Log off LAPTOP-1: Excel goes, the rest stays.
+    let before = s.sim.sessions().len();
+    let r = s.sessions_op("logoff/", &params("LAPTOP-1", ""));
+    assert_eq!(r.status, 200);
+    assert_eq!(s.sim.sessions().len(), before - 1);
+    assert!(s.sim.sessions().iter().all(|x| x.app != "Excel"));
+}
+
+#[test]
+fn launch_of_an_unknown_or_foreign_session_is_404() {
+    let s = Running::start(StoreFrontSim::demo());
+    let calc = id_of(&s.sim, "Calculator");
+    for id in ["nosuchsession", calc.as_str()] {
+        let r = s.post(
+            &format!("/Citrix/Store/sessions/v1/{id}/launch/ica"),
+            ALICE,
+            LAUNCH_PARAMS,
+            &launch_params("X"),
+        );
+        assert_eq!(r.status, 404, "{id}");
+    }
+    assert!(s.sim.issued_tickets().is_empty());
+}
+
+#[test]
+fn challenge_and_request_checks() {
+    let s = Running::start(StoreFrontSim::demo());
+    let host = s.host();
+    let r = s.send(
+        "POST",
+        "/Citrix/Store/sessions/v1/available",
+        &[("Content-Type", SESSION_PARAMS)],
+        &params("C", ""),
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate").map(str::to_string),
+        Some(format!(
+            "CitrixAuth realm=\"6b78ab94-a709-4e3a-8b9b-a49ca317c70c\", reqtokentemplate=\"\", reason=\"notoken\", locations=\"http://{host}/Citrix/StoreAuth/auth/v1/token\", serviceroot-hint=\"http://{host}/Citrix/Store/resources/v2\""
+        ))
+    );
+    let r = s.post(
+        "/Citrix/Store/sessions/v1/available",
+        "CitrixAuth nope",
+        SESSION_PARAMS,
+        &params("C", ""),
+    );
+    assert!(r
+        .header("www-authenticate")
+        .is_some_and(|c| c.contains("reason=\"invalidtoken\"")));
+    let r = s.send(
+        "GET",
+        "/Citrix/Store/sessions/v1/available",
+        &[("Authorization", ALICE)],
+        "",
+    );
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+    let r = s.post(
+        "/Citrix/Store/sessions/v1/available",
+        ALICE,
+        "application/xml",
+        &params("C", ""),
+    );
+    assert_eq!(r.status, 400);
+    let r = s.sessions_op("available", "<sessionparams");
+    assert_eq!(r.status, 400);
+    let big = "x".repeat(70 * 1024);
+    assert_eq!(s.sessions_op("available", &big).status, 413);
+    // Passthrough routes.
+    let r = s.send(
+        "GET",
+        "/Citrix/Store/resources/v2",
+        &[("Authorization", ALICE)],
+        "",
+    );
+    assert!(r.status == 200 && r.body.contains("alice"), "{}", r.body);
+    assert_eq!(
+        s.send("GET", "/Citrix/Store/resources/v2", &[], "").status,
+        401
+    );
+    let r = s.send("GET", "/Citrix/Store/home", &[], "");
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("location").map(str::to_string),
+        Some(format!("http://{host}/Citrix/Store/resources/v2"))
+    );
+    let r = s.send("GET", "/Citrix/Store/endpoints/v1", &[], "");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.citrix.endpoints+xml")
+    );
+    for (id, path) in [
+        ("ListSessions", "sessions/v1/available"),
+        ("DisconnectSessions", "sessions/v1/disconnect"),
+        ("LogOffSessions", "sessions/v1/logoff"),
+        ("ListResourcesWithAutoProvision", "resources/v2"),
+    ] {
+        assert!(r.body.contains(id), "{id}: {}", r.body);
+        assert!(
+            r.body
+                .contains(&format!("http://{host}/Citrix/Store/{path}<")),
+            "{path}: {}",
+            r.body
+        );
+    }
+    assert_eq!(s.send("GET", "/Citrix/Store/nothing", &[], "").status, 404);
+    assert_eq!(s.send("GET", "/elsewhere", &[], "").status, 404);
+}
+
+#[test]
+fn faults_and_delay() {
+    let s = Running::start(StoreFrontSim::demo());
+    s.sim.set_fault(Some(Fault::GarbageBody));
+    let r = s.sessions_op("available", &params("C", ""));
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains("</sessionState>"));
+    s.sim
+        .set_fault(Some(Fault::ContentType("application/xml".into())));
+    let r = s.sessions_op("disconnect", &params("C", ""));
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("application/xml"))
+    );
+    s.sim.set_fault(Some(Fault::Status(503)));
+    assert_eq!(
+        s.send("GET", "/Citrix/Store/endpoints/v1", &[], "").status,
+        503
+    );
+    s.sim.set_fault(None);
+    s.sim.set_delay(Duration::from_millis(300));
+    let started = Instant::now();
+    assert_eq!(s.sessions_op("available", &params("C", "")).status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
