@@ -1,0 +1,3 @@
+//! Backends: the I/O side of talking to the servers behind a store.
+
+pub mod storefront;

@@ -1,0 +1,165 @@
+//! Every metric of the gateway: names, help texts and closed label sets, in one place.
+//!
+//! Label values come only from configuration (store names, validated) and from the enums below,
+//! never from a request: no client name, token, session id or raw path can become a label.
+
+use std::sync::OnceLock;
+
+use pingora_prometheus::prometheus::{
+    self, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts,
+};
+
+pub const REQUESTS_TOTAL: &str = "sessiongate_requests_total";
+pub const REQUEST_DURATION_SECONDS: &str = "sessiongate_request_duration_seconds";
+pub const REJECTIONS_TOTAL: &str = "sessiongate_rejections_total";
+pub const UPSTREAM_ERRORS_TOTAL: &str = "sessiongate_upstream_errors_total";
+pub const UPSTREAM_DURATION_SECONDS: &str = "sessiongate_upstream_duration_seconds";
+pub const ACTIVE_SESSION_QUERIES_TOTAL: &str = "sessiongate_active_session_queries_total";
+pub const BACKEND_UP: &str = "sessiongate_backend_up";
+pub const BUILD_INFO: &str = "sessiongate_build_info";
+
+/// Store label for requests that matched no store.
+pub const NO_STORE: &str = "none";
+
+/// Latency buckets (seconds): sessions calls take milliseconds to a few seconds.
+const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// What happened to a request that asked for active sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActiveQueryOutcome {
+    /// Forwarded as asked.
+    Allowed,
+    /// Forwarded with `includeActiveSessions` turned off.
+    Stripped,
+    /// Answered 400 by the gateway.
+    Refused,
+}
+
+impl ActiveQueryOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActiveQueryOutcome::Allowed => "allowed",
+            ActiveQueryOutcome::Stripped => "stripped",
+            ActiveQueryOutcome::Refused => "refused",
+        }
+    }
+}
+
+/// `1xx` … `5xx`.
+pub fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
+}
+
+/// The registered metric families.
+pub struct Metrics {
+    /// `store`, `operation`, `status_class`.
+    pub requests: IntCounterVec,
+    /// `store`, `operation`.
+    pub request_duration: HistogramVec,
+    /// `store`, `reason`.
+    pub rejections: IntCounterVec,
+    /// `store`, `kind`.
+    pub upstream_errors: IntCounterVec,
+    /// `store`.
+    pub upstream_duration: HistogramVec,
+    /// `store`, `outcome`.
+    pub active_session_queries: IntCounterVec,
+    /// `store`, `backend` (configured address; set from health checks).
+    pub backend_up: IntGaugeVec,
+}
+
+fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
+    // A second registration (several gateways in one test process) is harmless: the first
+    // registered family keeps being exported and this handle shares nothing with it, which is
+    // why `Metrics::get` hands out one process-wide instance.
+    let _ = prometheus::register(Box::new(c.clone()));
+    c
+}
+
+// The names and label sets are constants, so construction can only fail on a programming error.
+#[allow(clippy::expect_used)]
+fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    register(IntCounterVec::new(Opts::new(name, help), labels).expect("constant metric definition"))
+}
+
+#[allow(clippy::expect_used)]
+fn histogram(name: &str, help: &str, labels: &[&str]) -> HistogramVec {
+    register(
+        HistogramVec::new(
+            HistogramOpts::new(name, help).buckets(DURATION_BUCKETS.to_vec()),
+            labels,
+        )
+        .expect("constant metric definition"),
+    )
+}
+
+#[allow(clippy::expect_used)]
+fn gauge(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    register(IntGaugeVec::new(Opts::new(name, help), labels).expect("constant metric definition"))
+}
+
+impl Metrics {
+    /// The process-wide metrics, registered on first use.
+    pub fn get() -> &'static Metrics {
+        static METRICS: OnceLock<Metrics> = OnceLock::new();
+        METRICS.get_or_init(|| {
+            let info = gauge(BUILD_INFO, "Build information; always 1.", &["version"]);
+            info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+            Metrics {
+                requests: counter(
+                    REQUESTS_TOTAL,
+                    "Requests answered, by store, operation and status class.",
+                    &["store", "operation", "status_class"],
+                ),
+                request_duration: histogram(
+                    REQUEST_DURATION_SECONDS,
+                    "Time from request header to the end of the answer.",
+                    &["store", "operation"],
+                ),
+                rejections: counter(
+                    REJECTIONS_TOTAL,
+                    "Requests the gateway refused itself, by reason.",
+                    &["store", "reason"],
+                ),
+                upstream_errors: counter(
+                    UPSTREAM_ERRORS_TOTAL,
+                    "Failed exchanges with upstream servers, by kind.",
+                    &["store", "kind"],
+                ),
+                upstream_duration: histogram(
+                    UPSTREAM_DURATION_SECONDS,
+                    "Time of a sessions exchange with an upstream server.",
+                    &["store"],
+                ),
+                active_session_queries: counter(
+                    ACTIVE_SESSION_QUERIES_TOTAL,
+                    "Requests that asked to list active sessions, by what the gateway did.",
+                    &["store", "outcome"],
+                ),
+                backend_up: gauge(
+                    BACKEND_UP,
+                    "1 when the backend passes its health check, 0 otherwise.",
+                    &["store", "backend"],
+                ),
+            }
+        })
+    }
+}
+
+/// Prometheus text exposition of everything registered.
+pub fn render() -> Vec<u8> {
+    use prometheus::Encoder;
+    let mut out = Vec::new();
+    // Encoding into a Vec cannot fail for well-formed families; an error leaves a partial page.
+    let _ = prometheus::TextEncoder::new().encode(&prometheus::gather(), &mut out);
+    out
+}

@@ -1,0 +1,92 @@
+//! Request routing: which store a path belongs to and what it asks for. No I/O.
+
+pub mod operation;
+pub mod pool;
+
+use std::sync::Arc;
+
+pub use operation::Operation;
+pub use pool::Pool;
+
+use crate::config::Store;
+
+/// A store with the state the proxy needs for it at run time.
+pub struct StoreRoute {
+    pub store: Arc<Store>,
+    pub pool: Pool,
+}
+
+/// The result of routing a request.
+pub struct Route<'a> {
+    pub store: &'a Arc<StoreRoute>,
+    pub operation: Operation,
+    /// Path below the store (no leading slash) plus the query, if any: the upstream path is
+    /// `{upstream_path}/{rest}`.
+    pub rest: &'a str,
+}
+
+/// Longest request path the router looks at.
+const MAX_PATH_LEN: usize = 8 * 1024;
+
+/// Finds the store of a request path.
+pub struct Router {
+    stores: Vec<Arc<StoreRoute>>,
+}
+
+impl Router {
+    pub fn new(stores: Vec<StoreRoute>) -> Router {
+        Router {
+            stores: stores.into_iter().map(Arc::new).collect(),
+        }
+    }
+
+    /// All stores, in configuration order.
+    pub fn stores(&self) -> &[Arc<StoreRoute>] {
+        &self.stores
+    }
+
+    /// Route a request target (path and query). `None` when no store serves it, or when the path
+    /// holds dot segments or backslashes that could climb out of the store on the upstream.
+    pub fn route<'a>(&'a self, target: &'a str) -> Option<Route<'a>> {
+        if target.len() > MAX_PATH_LEN {
+            return None;
+        }
+        let path = target.split(['?', '#']).next().unwrap_or("");
+        if path.contains('\\') || path.split('/').any(is_dot_segment) {
+            return None;
+        }
+        for s in &self.stores {
+            let base = s.store.path.as_str();
+            let Some(head) = target.get(..base.len()) else {
+                continue;
+            };
+            if !head.eq_ignore_ascii_case(base) {
+                continue;
+            }
+            let tail = target.get(base.len()..).unwrap_or("");
+            let rest = if tail.is_empty() || tail.starts_with('?') {
+                tail
+            } else if let Some(r) = tail.strip_prefix('/') {
+                r
+            } else {
+                continue;
+            };
+            let rest_path = rest.split(['?', '#']).next().unwrap_or("");
+            return Some(Route {
+                store: s,
+                operation: Operation::from_store_path(rest_path),
+                rest,
+            });
+        }
+        None
+    }
+}
+
+/// `.` or `..`, also percent-encoded.
+fn is_dot_segment(segment: &str) -> bool {
+    let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+    decoded == "." || decoded == ".."
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,55 @@
+use super::*;
+use crate::config;
+
+fn router() -> Router {
+    let c = config::from_yaml(
+        r#"
+stores:
+  - path: /Citrix/Store
+    public_url: https://w.example/Citrix/Store
+    storefront: { upstreams: ["127.0.0.1:1"], upstream_path: /Citrix/Store }
+  - path: /Citrix/Store2
+    public_url: https://w.example/Citrix/Store2
+    storefront: { upstreams: ["127.0.0.1:2"], upstream_path: /Citrix/Internal }
+"#,
+        "t",
+    )
+    .unwrap();
+    Router::new(
+        c.stores
+            .into_iter()
+            .map(|store| StoreRoute {
+                pool: Pool::new(&[]).unwrap(),
+                store,
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn stores_match_on_segment_boundaries() {
+    let r = router();
+    let hit = r.route("/Citrix/Store/sessions/v1/available").unwrap();
+    assert_eq!(hit.store.store.name, "store");
+    assert_eq!(hit.operation, Operation::ListSessions);
+    assert_eq!(hit.rest, "sessions/v1/available");
+    let hit = r.route("/citrix/store2/resources/v2?x=1").unwrap();
+    assert_eq!(hit.store.store.name, "store2");
+    assert_eq!(hit.rest, "resources/v2?x=1");
+    assert_eq!(hit.operation, Operation::Passthrough);
+    assert_eq!(r.route("/Citrix/Store").unwrap().rest, "");
+    assert_eq!(r.route("/Citrix/Store?a").unwrap().rest, "?a");
+    assert!(r.route("/Citrix/StoreWeb/").is_none());
+    assert!(r.route("/").is_none());
+    assert!(r.route("/Citrix").is_none());
+}
+
+#[test]
+fn dot_segments_never_route() {
+    let r = router();
+    assert!(r.route("/Citrix/Store/../Other").is_none());
+    assert!(r.route("/Citrix/Store/%2e%2E/Other").is_none());
+    assert!(r.route("/Citrix/Store/./x").is_none());
+    assert!(r.route("/Citrix/Store\\..\\x").is_none());
+    assert!(r.route("/Citrix/Store/x?next=../y").is_some());
+}
