@@ -1,1 +1,5 @@
-fn main() {}
+//! `sessiongate`: see `sessiongate --help`.
+
+fn main() -> std::process::ExitCode {
+    sessiongate::cli::main()
+}

@@ -112,7 +112,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     for a in &stores {
         for b in &stores {
             let (pa, pb) = (a.path.to_ascii_lowercase(), b.path.to_ascii_lowercase());
-            if pa != pb && (pb == "" || pa.starts_with(&format!("{pb}/"))) {
+            if pa != pb && (pb.is_empty() || pa.starts_with(&format!("{pb}/"))) {
                 issues.push(
                     format!("stores (path {})", a.path),
                     format!("lies inside the store at `{}`", b.path),

@@ -1,0 +1,112 @@
+//! The admin listener: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers),
+//! `GET /readyz` (every store has a server that passes its health check). Other paths are 404.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use http::Response;
+use pingora::apps::http_app::{HttpServer, ServeHttp};
+use pingora::protocols::http::ServerSession;
+use pingora::services::listening::Service;
+
+use crate::metrics::{self, Metrics};
+use crate::routing::Router;
+
+/// Serves the admin paths.
+pub struct AdminApp {
+    router: Arc<Router>,
+}
+
+/// The admin listening service.
+pub type AdminService = Service<HttpServer<AdminApp>>;
+
+impl AdminApp {
+    /// The service, listening on `addr`.
+    pub fn service(router: Arc<Router>, addr: &str) -> AdminService {
+        let mut service = Service::new(
+            "admin".to_string(),
+            HttpServer::new_app(AdminApp { router }),
+        );
+        service.add_tcp(addr);
+        service
+    }
+
+    /// Refresh `sessiongate_backend_up` from the pools; `true` when every store has a server up.
+    fn refresh_backends(&self) -> Vec<&str> {
+        let gauge = &Metrics::get().backend_up;
+        let mut down = Vec::new();
+        for route in self.router.stores() {
+            let health = route.pool.health();
+            for (addr, up) in &health {
+                gauge
+                    .with_label_values(&[route.store.name.as_str(), &addr.to_string()])
+                    .set(i64::from(*up));
+            }
+            if !health.iter().any(|(_, up)| *up) {
+                down.push(route.store.name.as_str());
+            }
+        }
+        down
+    }
+}
+
+fn text(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+    if let Ok(v) = http::HeaderValue::from_str(content_type) {
+        resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
+    }
+    let len = resp.body().len();
+    resp.headers_mut()
+        .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+    resp.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-cache"),
+    );
+    resp
+}
+
+#[async_trait]
+impl ServeHttp for AdminApp {
+    async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
+        let req = session.req_header();
+        if req.method != http::Method::GET && req.method != http::Method::HEAD {
+            let mut r = text(
+                405,
+                "text/plain; charset=utf-8",
+                b"405 method not allowed\n".to_vec(),
+            );
+            r.headers_mut().insert(
+                http::header::ALLOW,
+                http::HeaderValue::from_static("GET, HEAD"),
+            );
+            return r;
+        }
+        match req.uri.path() {
+            "/metrics" => {
+                self.refresh_backends();
+                text(
+                    200,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    metrics::render(),
+                )
+            }
+            "/healthz" => text(200, "text/plain; charset=utf-8", b"ok\n".to_vec()),
+            "/readyz" => {
+                let down = self.refresh_backends();
+                if down.is_empty() {
+                    text(200, "text/plain; charset=utf-8", b"ready\n".to_vec())
+                } else {
+                    let body =
+                        format!("not ready: no server up for store(s) {}\n", down.join(", "));
+                    text(503, "text/plain; charset=utf-8", body.into_bytes())
+                }
+            }
+            _ => text(
+                404,
+                "text/plain; charset=utf-8",
+                b"404 not found\n".to_vec(),
+            ),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The command line: `-c FILE` runs the gateway, `-t -c FILE` checks a configuration, `demo` runs
+//! the embedded default in front of a simulated StoreFront store.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use pingora::server::configuration::Opt;
+
+use crate::{config, demo, server};
+
+/// A gateway for the Citrix StoreFront Sessions Service.
+#[derive(Debug, Parser)]
+#[command(name = "sessiongate", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (YAML).
+    #[arg(short = 'c', long = "conf", value_name = "FILE")]
+    pub conf: Option<String>,
+    /// Check the configuration and exit: 0 when valid, 1 with every problem listed otherwise.
+    #[arg(short = 't', long = "test")]
+    pub test: bool,
+    /// Take over the listening sockets of a running instance (zero-downtime upgrade: start the
+    /// new process with -u, then send SIGQUIT to the old one).
+    #[arg(short = 'u', long = "upgrade")]
+    pub upgrade: bool,
+    /// Run in the background.
+    #[arg(short = 'd', long = "daemon")]
+    pub daemon: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway on its embedded default in front of a simulated StoreFront store, and
+    /// print commands to try.
+    Demo(DemoArgs),
+}
+
+/// Addresses of the demo.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Client-facing listener of the gateway.
+    #[arg(long, default_value = demo::DEFAULT_LISTEN)]
+    pub listen: String,
+    /// Admin listener (/metrics, /healthz, /readyz).
+    #[arg(long, default_value = demo::DEFAULT_ADMIN_LISTEN)]
+    pub admin_listen: String,
+    /// Listener of the simulated StoreFront server.
+    #[arg(long, default_value = demo::DEFAULT_STOREFRONT_LISTEN)]
+    pub storefront_listen: String,
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(Command::Demo(args)) = cli.command {
+        demo::run(&args)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(path) = cli.conf else {
+        anyhow::bail!(
+            "no configuration given: run `sessiongate -c FILE`, or `sessiongate demo` to try it"
+        );
+    };
+    if cli.test {
+        return Ok(match config::load(&path) {
+            Ok(c) => {
+                println!(
+                    "sessiongate: {path}: configuration is valid ({} store(s))",
+                    c.stores.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("sessiongate: {e}");
+                ExitCode::FAILURE
+            }
+        });
+    }
+    let config = config::load(&path)?;
+    let opt = Opt {
+        upgrade: cli.upgrade,
+        daemon: cli.daemon,
+        ..Default::default()
+    };
+    let server = server::build(&config, Some(opt)).context("cannot start")?;
+    tracing::info!(stores = config.stores.len(), "sessiongate starting");
+    server.run_forever()
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    init_logging();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sessiongate: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

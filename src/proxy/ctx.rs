@@ -1,0 +1,47 @@
+//! What the gateway knows about one request as it moves through Pingora's phases.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::metrics::ActiveQueryOutcome;
+use crate::routing::{Operation, StoreRoute};
+
+/// Per-request state; `logging` turns it into metrics and the access log line.
+pub struct RequestCtx {
+    pub started: Instant,
+    /// The store the path belongs to, once routed.
+    pub store: Option<Arc<StoreRoute>>,
+    pub operation: Option<Operation>,
+    /// Passthrough: the request target on the upstream.
+    pub upstream_target: Option<String>,
+    /// Passthrough: servers that refused the connection, so a retry picks another.
+    pub tried: Vec<SocketAddr>,
+    /// The server that got the request.
+    pub backend: Option<SocketAddr>,
+    /// Reason of an answer the gateway made itself.
+    pub reason: Option<&'static str>,
+    /// Kind of upstream failure, if any.
+    pub upstream_error: Option<&'static str>,
+    /// Passthrough: a connect attempt timed out (as opposed to being refused).
+    pub connect_timed_out: bool,
+    /// What the active-session policy did, when the request asked for active sessions.
+    pub active_query: Option<ActiveQueryOutcome>,
+}
+
+impl Default for RequestCtx {
+    fn default() -> Self {
+        RequestCtx {
+            started: Instant::now(),
+            store: None,
+            operation: None,
+            upstream_target: None,
+            tried: Vec::new(),
+            backend: None,
+            reason: None,
+            upstream_error: None,
+            connect_timed_out: false,
+            active_query: None,
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Every way a request can fail, and the one place that maps each to an HTTP answer.
+//!
+//! Each failure has a status, a short machine-readable reason (sent in the
+//! `X-Sessiongate-Reason` header and used as the `reason` metric label) and a sentence for
+//! humans (the body).
+
+use bytes::Bytes;
+use pingora::http::ResponseHeader;
+use pingora::proxy::Session;
+
+use crate::backend::storefront::UpstreamError;
+use crate::config::Store;
+use crate::protocol::citrix_auth::AuthError;
+use crate::protocol::session_params::ParamsError;
+
+/// Header carrying the reason of an answer the gateway made itself.
+pub const REASON_HEADER: &str = "x-sessiongate-reason";
+
+/// Why the gateway answered instead of the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("no store is served at this path")]
+    NoRoute,
+    #[error("the Sessions Service only accepts POST")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Unauthorized(AuthError),
+    #[error("the Accept header allows no media type this operation can answer with ({0})")]
+    NotAcceptable(&'static str),
+    #[error("the request Content-Type must be {0}")]
+    ContentType(&'static str),
+    #[error("the request has no body; it must carry {0}")]
+    BodyMissing(&'static str),
+    #[error("the request body is larger than this store's limit of {0} bytes")]
+    BodyTooLarge(usize),
+    #[error("the request body could not be read completely")]
+    BodyIncomplete,
+    #[error("{0}")]
+    Params(ParamsError),
+    #[error("this store does not allow listing active sessions (includeActiveSessions=true)")]
+    ActiveSessionsRefused,
+    #[error("no session has this id")]
+    SessionNotFound,
+    #[error("{0}")]
+    Upstream(UpstreamError),
+    #[error("the StoreFront server sent an answer the gateway could not read")]
+    BadUpstreamAnswer,
+}
+
+impl GatewayError {
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> u16 {
+        match self {
+            GatewayError::NoRoute | GatewayError::SessionNotFound => 404,
+            GatewayError::MethodNotAllowed => 405,
+            GatewayError::Unauthorized(_) => 401,
+            GatewayError::NotAcceptable(_) => 406,
+            GatewayError::ContentType(_)
+            | GatewayError::BodyMissing(_)
+            | GatewayError::BodyIncomplete
+            | GatewayError::Params(_)
+            | GatewayError::ActiveSessionsRefused => 400,
+            GatewayError::BodyTooLarge(_) => 413,
+            GatewayError::Upstream(u) => match u {
+                UpstreamError::NoBackend => 503,
+                UpstreamError::ConnectTimeout | UpstreamError::Timeout => 504,
+                UpstreamError::ConnectFailed
+                | UpstreamError::TooLarge(_)
+                | UpstreamError::Broken => 502,
+            },
+            GatewayError::BadUpstreamAnswer => 502,
+        }
+    }
+
+    /// The machine-readable reason; a closed set, used as a metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            GatewayError::NoRoute => "no_route",
+            GatewayError::MethodNotAllowed => "method_not_allowed",
+            GatewayError::Unauthorized(_) => "unauthorized",
+            GatewayError::NotAcceptable(_) => "not_acceptable",
+            GatewayError::ContentType(_) => "content_type",
+            GatewayError::BodyMissing(_) => "body_missing",
+            GatewayError::BodyTooLarge(_) => "body_too_large",
+            GatewayError::BodyIncomplete => "body_incomplete",
+            GatewayError::Params(p) => p.reason(),
+            GatewayError::ActiveSessionsRefused => "active_sessions_refused",
+            GatewayError::SessionNotFound => "session_not_found",
+            GatewayError::Upstream(u) => match u {
+                UpstreamError::NoBackend => "upstream_no_backend",
+                UpstreamError::ConnectFailed => "upstream_connect_failed",
+                UpstreamError::ConnectTimeout => "upstream_connect_timeout",
+                UpstreamError::Timeout => "upstream_timeout",
+                UpstreamError::TooLarge(_) => "upstream_too_large",
+                UpstreamError::Broken => "upstream_broken",
+            },
+            GatewayError::BadUpstreamAnswer => "upstream_bad_answer",
+        }
+    }
+
+    /// Is the fault on the upstream side (as opposed to the client's request)?
+    pub fn is_upstream(&self) -> bool {
+        matches!(
+            self,
+            GatewayError::Upstream(_) | GatewayError::BadUpstreamAnswer
+        )
+    }
+
+    /// The answer: status, reason, `Cache-Control: no-cache`, a text body, and the headers
+    /// particular to the status (`Allow`, `WWW-Authenticate`). `keep_alive` says whether the
+    /// connection can carry another request (the request body was read to its end).
+    pub fn response(
+        &self,
+        store: Option<&Store>,
+        keep_alive: bool,
+    ) -> pingora::Result<(ResponseHeader, Bytes)> {
+        let status = self.status();
+        let body = Bytes::from(format!("{status} {}: {self}\n", self.reason()));
+        let mut h = ResponseHeader::build(status, Some(8))?;
+        h.insert_header("content-type", "text/plain; charset=utf-8")?;
+        h.insert_header("content-length", body.len())?;
+        h.insert_header("cache-control", "no-cache")?;
+        h.insert_header(REASON_HEADER, self.reason())?;
+        if !keep_alive {
+            h.insert_header("connection", "close")?;
+        }
+        match self {
+            GatewayError::MethodNotAllowed => h.insert_header("allow", "POST")?,
+            GatewayError::Unauthorized(e) => {
+                if let Some(store) = store {
+                    let challenge = store.challenge.with_reason(e.challenge_reason());
+                    h.insert_header("www-authenticate", challenge.render())?;
+                }
+            }
+            _ => {}
+        }
+        Ok((h, body))
+    }
+
+    /// Write the answer to the client.
+    pub async fn respond(
+        &self,
+        session: &mut Session,
+        store: Option<&Store>,
+        keep_alive: bool,
+    ) -> pingora::Result<()> {
+        if !keep_alive {
+            session.set_keepalive(None);
+        }
+        let (header, body) = self.response(store, keep_alive)?;
+        let head_only = session.req_header().method == http::Method::HEAD;
+        session
+            .write_response_header(Box::new(header), head_only)
+            .await?;
+        if !head_only {
+            session.write_response_body(Some(body), true).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_reasons() {
+        let cases: Vec<(GatewayError, u16, &str)> = vec![
+            (GatewayError::NoRoute, 404, "no_route"),
+            (GatewayError::MethodNotAllowed, 405, "method_not_allowed"),
+            (
+                GatewayError::Unauthorized(AuthError::Missing),
+                401,
+                "unauthorized",
+            ),
+            (GatewayError::NotAcceptable("x"), 406, "not_acceptable"),
+            (GatewayError::ContentType("x"), 400, "content_type"),
+            (GatewayError::BodyTooLarge(1), 413, "body_too_large"),
+            (
+                GatewayError::ActiveSessionsRefused,
+                400,
+                "active_sessions_refused",
+            ),
+            (
+                GatewayError::Upstream(UpstreamError::NoBackend),
+                503,
+                "upstream_no_backend",
+            ),
+            (
+                GatewayError::Upstream(UpstreamError::Timeout),
+                504,
+                "upstream_timeout",
+            ),
+            (
+                GatewayError::Upstream(UpstreamError::ConnectFailed),
+                502,
+                "upstream_connect_failed",
+            ),
+            (GatewayError::BadUpstreamAnswer, 502, "upstream_bad_answer"),
+        ];
+        for (e, status, reason) in cases {
+            assert_eq!(e.status(), status, "{e:?}");
+            assert_eq!(e.reason(), reason, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_answer_names_the_reason() {
+        let (h, body) = GatewayError::MethodNotAllowed.response(None, true).unwrap();
+        assert_eq!(h.status.as_u16(), 405);
+        assert_eq!(h.headers.get("allow").unwrap(), "POST");
+        assert_eq!(h.headers.get(REASON_HEADER).unwrap(), "method_not_allowed");
+        assert!(h.headers.get("connection").is_none());
+        assert!(std::str::from_utf8(&body)
+            .unwrap()
+            .contains("only accepts POST"));
+        let (h, _) = GatewayError::BodyTooLarge(10)
+            .response(None, false)
+            .unwrap();
+        assert_eq!(h.headers.get("connection").unwrap(), "close");
+    }
+}

@@ -1,0 +1,260 @@
+//! The Pingora `ProxyHttp` implementation: a thin dispatcher over the request phases.
+//!
+//! - Sessions Service routes and the endpoints document are answered in `request_filter` (origin
+//!   mode, [`sessions`]): the whole answer must be read and rewritten before the client sees it.
+//! - Every other path under a store streams through Pingora ([`passthrough`]).
+//! - Failures become answers in exactly one place ([`error::GatewayError`]); `logging` records
+//!   metrics and the access log for every request.
+
+pub mod answer;
+pub mod body;
+pub mod checks;
+pub mod ctx;
+pub mod error;
+pub mod forwarding;
+pub mod passthrough;
+pub mod sessions;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pingora::http::ResponseHeader;
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use pingora::upstreams::peer::HttpPeer;
+use pingora::{Error, ErrorSource, ErrorType};
+
+use crate::backend::storefront::{StoreFrontClient, UpstreamError};
+use crate::config::Backend;
+use crate::metrics::{self, Metrics};
+use crate::routing::{Operation, Router};
+pub use ctx::RequestCtx;
+pub use error::GatewayError;
+
+/// The gateway's proxy logic.
+pub struct Gateway {
+    router: Arc<Router>,
+    client: StoreFrontClient,
+}
+
+impl Gateway {
+    pub fn new(router: Arc<Router>) -> Gateway {
+        Gateway {
+            router,
+            client: StoreFrontClient::default(),
+        }
+    }
+
+    /// Answer with `error`, recording its reason; the connection stays open if the request body
+    /// was (or can quickly be) read to its end.
+    async fn reject(&self, session: &mut Session, ctx: &mut RequestCtx, error: GatewayError) {
+        if error.is_upstream() {
+            if let GatewayError::Upstream(u) = &error {
+                ctx.upstream_error = Some(u.kind());
+            } else {
+                ctx.upstream_error = Some("bad_answer");
+            }
+        } else {
+            ctx.reason = Some(error.reason());
+        }
+        let store = ctx.store.as_ref().map(|s| s.store.clone());
+        let limit = store.as_ref().map_or(0, |s| s.max_body_bytes);
+        let keep_alive = body::drain(session, limit).await;
+        if let Err(e) = error.respond(session, store.as_deref(), keep_alive).await {
+            tracing::debug!(error = %e, "could not write the answer");
+        }
+    }
+
+    /// The upstream failure behind a Pingora error of a passthrough request.
+    fn upstream_failure(e: &Error, ctx: &RequestCtx) -> GatewayError {
+        let kind = match e.etype() {
+            ErrorType::ConnectNoRoute if ctx.tried.is_empty() => UpstreamError::NoBackend,
+            ErrorType::ConnectNoRoute if ctx.connect_timed_out => UpstreamError::ConnectTimeout,
+            ErrorType::ConnectTimedout => UpstreamError::ConnectTimeout,
+            ErrorType::ReadTimedout | ErrorType::WriteTimedout => UpstreamError::Timeout,
+            ErrorType::ConnectNoRoute | ErrorType::ConnectRefused | ErrorType::ConnectError => {
+                UpstreamError::ConnectFailed
+            }
+            _ => UpstreamError::Broken,
+        };
+        GatewayError::Upstream(kind)
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx::default()
+    }
+
+    async fn request_filter(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<bool> {
+        let target = session
+            .req_header()
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        let Some(route) = self.router.route(&target) else {
+            self.reject(session, ctx, GatewayError::NoRoute).await;
+            return Ok(true);
+        };
+        let store = route.store.clone();
+        let is_get = session.req_header().method == http::Method::GET;
+        let operation = match route.operation {
+            Operation::Endpoints if !is_get => Operation::Passthrough,
+            op => op,
+        };
+        let Backend::StoreFront(sf) = &store.store.backend;
+        ctx.upstream_target = Some(format!("{}/{}", sf.upstream_path, route.rest));
+        let rest = route.rest.to_string();
+        ctx.store = Some(store.clone());
+        ctx.operation = Some(operation.clone());
+        if operation == Operation::Passthrough {
+            return Ok(false);
+        }
+        if let Err(e) = sessions::serve(&self.client, session, &store, &operation, &rest, ctx).await
+        {
+            self.reject(session, ctx, e).await;
+        }
+        Ok(true)
+    }
+
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<Box<HttpPeer>> {
+        passthrough::peer(ctx)
+    }
+
+    fn fail_to_connect(
+        &self,
+        _session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut RequestCtx,
+        mut e: Box<Error>,
+    ) -> Box<Error> {
+        // Nothing reached the server: another one may take the request.
+        if let Some(addr) = ctx.backend.take() {
+            ctx.tried.push(addr);
+        }
+        ctx.connect_timed_out |= e.etype() == &ErrorType::ConnectTimedout;
+        e.set_retry(true);
+        e
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream_request: &mut pingora::http::RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<()> {
+        passthrough::upstream_request(session, upstream_request, ctx)
+    }
+
+    async fn upstream_response_filter(
+        &self,
+        _session: &mut Session,
+        upstream_response: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> pingora::Result<()> {
+        passthrough::upstream_response(upstream_response, ctx)
+    }
+
+    async fn response_filter(
+        &self,
+        session: &mut Session,
+        upstream_response: &mut ResponseHeader,
+        _ctx: &mut RequestCtx,
+    ) -> pingora::Result<()> {
+        passthrough::downstream_response(session, upstream_response);
+        Ok(())
+    }
+
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        ctx: &mut RequestCtx,
+    ) -> FailToProxy {
+        let error = match e.esource() {
+            ErrorSource::Upstream => Self::upstream_failure(e, ctx),
+            // The client went away or sent garbage; there is nobody to answer.
+            ErrorSource::Downstream => {
+                return FailToProxy {
+                    error_code: 0,
+                    can_reuse_downstream: false,
+                }
+            }
+            _ if e.etype() == &ErrorType::ConnectNoRoute => Self::upstream_failure(e, ctx),
+            _ => GatewayError::Upstream(UpstreamError::Broken),
+        };
+        let status = error.status();
+        if session.response_written().is_none() {
+            ctx.upstream_error = Some(match &error {
+                GatewayError::Upstream(u) => u.kind(),
+                _ => "broken",
+            });
+            let store = ctx.store.as_ref().map(|s| s.store.clone());
+            if let Err(w) = error.respond(session, store.as_deref(), false).await {
+                tracing::debug!(error = %w, "could not write the error answer");
+            }
+        }
+        FailToProxy {
+            error_code: status,
+            can_reuse_downstream: false,
+        }
+    }
+
+    fn suppress_error_log(&self, _session: &Session, _ctx: &RequestCtx, _error: &Error) -> bool {
+        // Every failure is counted and logged once, in `logging`.
+        true
+    }
+
+    async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut RequestCtx) {
+        let status = session.response_written().map_or(0, |r| r.status.as_u16());
+        let store = ctx
+            .store
+            .as_ref()
+            .map_or(metrics::NO_STORE, |s| s.store.name.as_str());
+        let operation = ctx.operation.as_ref().map_or("none", Operation::label);
+        let m = Metrics::get();
+        m.requests
+            .with_label_values(&[store, operation, metrics::status_class(status)])
+            .inc();
+        m.request_duration
+            .with_label_values(&[store, operation])
+            .observe(ctx.started.elapsed().as_secs_f64());
+        if let Some(reason) = ctx.reason {
+            m.rejections.with_label_values(&[store, reason]).inc();
+        }
+        if let Some(kind) = ctx.upstream_error {
+            m.upstream_errors.with_label_values(&[store, kind]).inc();
+        }
+        if let Some(outcome) = ctx.active_query {
+            m.active_session_queries
+                .with_label_values(&[store, outcome.as_str()])
+                .inc();
+        }
+        let req = session.req_header();
+        tracing::info!(
+            target: "access",
+            client = %session.client_addr().map(|a| a.to_string()).unwrap_or_default(),
+            method = %req.method,
+            path = %req.uri.path(),
+            store,
+            operation,
+            status,
+            reason = ctx.reason.or(ctx.upstream_error).unwrap_or("-"),
+            backend = %ctx.backend.map(|b| b.to_string()).unwrap_or_default(),
+            active_sessions = ctx.active_query.map_or("-", |o| o.as_str()),
+            duration_ms = ctx.started.elapsed().as_millis() as u64,
+            error = %e.map(|e| e.etype().as_str()).unwrap_or("-"),
+        );
+    }
+}
