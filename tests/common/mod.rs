@@ -1,0 +1,376 @@
+//! Test harness: the real gateway and the simulated StoreFront store on ephemeral loopback ports,
+//! and a small HTTP/1.x client over raw sockets (so tests control framing byte for byte).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pingora::server::configuration::ServerConf;
+use pingora::server::Server;
+use sessiongate::server::{wait_for_listener, Running};
+use sessiongate::sim::storefront::StoreFrontSim;
+
+pub const SESSION_PARAMS: &str = "application/vnd.citrix.sessionparams+xml";
+pub const LAUNCH_PARAMS: &str = "application/vnd.citrix.launchparams+xml";
+pub const SESSION_STATE: &str = "application/vnd.citrix.sessionstate+xml";
+pub const SESSION_RESULTS: &str = "application/vnd.citrix.sessionresults+xml";
+pub const LAUNCH_DATA: &str = "application/vnd.citrix.launchdata+xml";
+pub const ALICE: &str = "CitrixAuth demo-token-alice";
+pub const BOB: &str = "CitrixAuth demo-token-bob";
+
+/// A port nobody listens on right now (small race, acceptable on loopback).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("ephemeral port")
+}
+
+pub fn free_addr() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], free_port()))
+}
+
+fn quiet_server() -> Server {
+    let mut s = Server::new_with_opt_and_conf(
+        None,
+        ServerConf {
+            threads: 1,
+            grace_period_seconds: Some(0),
+            graceful_shutdown_timeout_seconds: Some(1),
+            ..Default::default()
+        },
+    );
+    s.bootstrap();
+    s
+}
+
+/// A running simulated StoreFront server.
+pub struct Sim {
+    pub sim: Arc<StoreFrontSim>,
+    pub addr: SocketAddr,
+    _running: Running,
+}
+
+impl Sim {
+    pub fn start(sim: Arc<StoreFrontSim>) -> Sim {
+        let addr = free_addr();
+        let mut server = quiet_server();
+        server.add_service(sim.service(&addr.to_string()));
+        let running = Running::spawn(server);
+        assert!(
+            wait_for_listener(addr, Duration::from_secs(10)),
+            "sim did not start"
+        );
+        Sim {
+            sim,
+            addr,
+            _running: running,
+        }
+    }
+
+    pub fn demo() -> Sim {
+        Sim::start(StoreFrontSim::demo())
+    }
+}
+
+/// A running gateway.
+pub struct Gateway {
+    pub addr: SocketAddr,
+    pub admin: SocketAddr,
+    pub config: sessiongate::config::Config,
+    _running: Running,
+}
+
+/// A store section in front of `upstream` with extra YAML lines (indented 4 spaces).
+pub fn store_yaml(path: &str, public: &str, upstream: SocketAddr, extra: &str) -> String {
+    format!(
+        "  - path: {path}\n    public_url: {public}\n{extra}    storefront:\n      upstreams: [\"{upstream}\"]\n      upstream_path: /Citrix/Store\n      connect_timeout_ms: 500\n      read_timeout_ms: 2000\n      health_check_interval_ms: 0\n"
+    )
+}
+
+impl Gateway {
+    /// Start a gateway whose YAML is `stores` (the list items) on fresh ports.
+    pub fn start_with_stores(stores: &str) -> Gateway {
+        let addr = free_addr();
+        let admin = free_addr();
+        let yaml = format!(
+            "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nstores:\n{stores}"
+        );
+        let config = sessiongate::config::from_yaml(&yaml, "test").expect("test config");
+        let server = sessiongate::server::build(&config, None).expect("server");
+        let running = Running::spawn(server);
+        assert!(
+            wait_for_listener(addr, Duration::from_secs(10)),
+            "gateway did not start"
+        );
+        assert!(
+            wait_for_listener(admin, Duration::from_secs(10)),
+            "admin did not start"
+        );
+        Gateway {
+            addr,
+            admin,
+            config,
+            _running: running,
+        }
+    }
+
+    /// One store at /Citrix/Store in front of `upstream`, public URL https://ws.example.com/Citrix/Store.
+    pub fn start(upstream: SocketAddr, extra: &str) -> Gateway {
+        Gateway::start_with_stores(&store_yaml(
+            "/Citrix/Store",
+            "https://ws.example.com/Citrix/Store",
+            upstream,
+            extra,
+        ))
+    }
+
+    pub fn metrics(&self) -> String {
+        let r = send(self.admin, &get("/metrics"));
+        assert_eq!(r.status, 200);
+        r.text()
+    }
+
+    /// The value of one metric sample (`name{labels}` exactly as exposed), 0 when absent.
+    ///
+    /// Metrics are recorded in Pingora's `logging` phase, just after the answer is written, so a
+    /// client can read its answer a moment before its request is counted: wait for `expected`
+    /// for up to 2 s and return the last value seen.
+    pub fn metric(&self, sample: &str, expected: f64) -> f64 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let value = self
+                .metrics()
+                .lines()
+                .find_map(|l| l.strip_prefix(sample).and_then(|v| v.strip_prefix(' ')))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0.0);
+            if value == expected || std::time::Instant::now() > deadline {
+                return value;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A parsed response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn keeps_alive(&self) -> bool {
+        !self
+            .header("connection")
+            .is_some_and(|c| c.eq_ignore_ascii_case("close"))
+    }
+}
+
+/// A client connection that can carry several requests.
+pub struct Conn {
+    reader: BufReader<TcpStream>,
+}
+
+impl Conn {
+    pub fn open(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Conn {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    pub fn reader_mut(&mut self) -> &mut BufReader<TcpStream> {
+        &mut self.reader
+    }
+
+    /// One line of the answer, line ending included.
+    pub fn read_line(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("line");
+        line
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).expect("write");
+    }
+
+    /// Read one response. `head` says the request was HEAD (no body follows).
+    pub fn read_response(&mut self, head: bool) -> Response {
+        let mut status_line = String::new();
+        loop {
+            status_line.clear();
+            self.reader
+                .read_line(&mut status_line)
+                .expect("status line");
+            assert!(
+                !status_line.is_empty(),
+                "connection closed before a response"
+            );
+            let mut headers = Vec::new();
+            loop {
+                let mut line = String::new();
+                self.reader.read_line(&mut line).expect("header line");
+                let line = line.trim_end_matches(['\r', '\n']);
+                if line.is_empty() {
+                    break;
+                }
+                let (n, v) = line.split_once(':').expect("header");
+                headers.push((n.trim().to_string(), v.trim().to_string()));
+            }
+            let mut parts = status_line.split_whitespace();
+            let version = parts.next().unwrap_or("").to_string();
+            let status: u16 = parts.next().and_then(|s| s.parse().ok()).expect("status");
+            if (100..200).contains(&status) {
+                continue;
+            }
+            let mut resp = Response {
+                status,
+                version,
+                headers,
+                body: Vec::new(),
+            };
+            if head || status == 204 || status == 304 {
+                return resp;
+            }
+            if resp
+                .header("transfer-encoding")
+                .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+            {
+                loop {
+                    let mut size = String::new();
+                    self.reader.read_line(&mut size).expect("chunk size");
+                    let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+                        .expect("chunk size hex");
+                    let mut chunk = vec![0; n + 2];
+                    self.reader.read_exact(&mut chunk).expect("chunk");
+                    chunk.truncate(n);
+                    resp.body.extend_from_slice(&chunk);
+                    if n == 0 {
+                        break;
+                    }
+                }
+            } else if let Some(len) = resp.header("content-length") {
+                let len: usize = len.parse().expect("content-length");
+                let mut body = vec![0; len];
+                self.reader.read_exact(&mut body).expect("body");
+                resp.body = body;
+            } else {
+                self.reader
+                    .read_to_end(&mut resp.body)
+                    .expect("body to close");
+            }
+            return resp;
+        }
+    }
+
+    /// Send one request and read its response.
+    pub fn roundtrip(&mut self, request: &[u8]) -> Response {
+        self.write(request);
+        let head = request.starts_with(b"HEAD ");
+        self.read_response(head)
+    }
+
+    /// After the server closed the connection, a read returns nothing.
+    pub fn is_closed(&mut self) -> bool {
+        let mut buf = [0u8; 1];
+        matches!(self.reader.read(&mut buf), Ok(0) | Err(_))
+    }
+}
+
+/// Send one request on a new connection.
+pub fn send(addr: SocketAddr, request: &[u8]) -> Response {
+    Conn::open(addr).roundtrip(request)
+}
+
+pub fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: gw.test\r\n\r\n").into_bytes()
+}
+
+/// A request with the given headers and a body with Content-Length.
+pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: gw.test\r\n");
+    for (n, v) in headers {
+        r.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        r.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    r.push_str("\r\n");
+    r.push_str(body);
+    r.into_bytes()
+}
+
+/// A well-formed sessions POST.
+pub fn sessions_post(path: &str, auth: &str, accept: &str, body: &str) -> Vec<u8> {
+    request(
+        "POST",
+        path,
+        &[
+            ("Authorization", auth),
+            ("Accept", accept),
+            ("Content-Type", SESSION_PARAMS),
+        ],
+        body,
+    )
+}
+
+pub fn params(client: &str, inner: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?><sessionparams xmlns=\"http://citrix.com/delivery-services/1-0/sessionparams\"><clientName>{client}</clientName>{inner}</sessionparams>"
+    )
+}
+
+pub fn launch_params(client: &str) -> String {
+    format!(
+        "<launchparams xmlns=\"http://citrix.com/delivery-services/1-0/launchparams\"><clientName>{client}</clientName></launchparams>"
+    )
+}
+
+pub fn available(gw: &Gateway, auth: &str, body: &str) -> Response {
+    send(
+        gw.addr,
+        &sessions_post(
+            "/Citrix/Store/sessions/v1/available",
+            auth,
+            SESSION_STATE,
+            body,
+        ),
+    )
+}
+
+/// Values of every `<url>` element in a document.
+pub fn urls(xml: &str) -> Vec<String> {
+    xml.split("<url>")
+        .skip(1)
+        .filter_map(|s| s.split("</url>").next())
+        .map(str::to_string)
+        .collect()
+}
