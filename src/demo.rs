@@ -5,8 +5,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use pingora::server::configuration::ServerConf;
-use pingora::server::Server;
 
 use crate::cli::DemoArgs;
 use crate::sim::storefront::StoreFrontSim;
@@ -63,18 +61,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .context("--storefront-listen must be ip:port")?;
 
     let sim = StoreFrontSim::demo();
-    let mut sim_server = Server::new_with_opt_and_conf(
-        None,
-        ServerConf {
-            threads: 1,
-            grace_period_seconds: Some(0),
-            graceful_shutdown_timeout_seconds: Some(1),
-            ..Default::default()
-        },
-    );
-    sim_server.bootstrap();
-    sim_server.add_service(sim.service(&args.storefront_listen));
-    let _sim = server::Running::spawn(sim_server);
+    let _sim = server::Running::spawn(server::standalone(sim.service(&args.storefront_listen)));
     if !server::wait_for_listener(sim_addr, Duration::from_secs(5)) {
         anyhow::bail!("the simulated StoreFront server did not start on {sim_addr}");
     }

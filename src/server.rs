@@ -83,6 +83,23 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
     Ok(server)
 }
 
+/// A one-thread server around `service` that stops at once when told: how the simulators run
+/// beside the gateway in the demo and in the tests.
+pub fn standalone(service: impl ServiceWithDependents + 'static) -> Server {
+    let mut server = Server::new_with_opt_and_conf(
+        None,
+        ServerConf {
+            threads: 1,
+            grace_period_seconds: Some(0),
+            graceful_shutdown_timeout_seconds: Some(1),
+            ..Default::default()
+        },
+    );
+    server.bootstrap();
+    server.add_service(service);
+    server
+}
+
 /// A shutdown signal driven by the owner of a [`Running`] server instead of Unix signals.
 struct NotifySignal(Arc<Notify>);
 

@@ -6,36 +6,21 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use pingora::server::configuration::ServerConf;
-use pingora::server::{RunArgs, Server, ShutdownSignal, ShutdownSignalWatch};
+use sessiongate::server;
 use sessiongate::sim::storefront::{Fault, StoreFrontSim};
-use tokio::sync::Notify;
 
 const SESSION_PARAMS: &str = "application/vnd.citrix.sessionparams+xml";
 const LAUNCH_PARAMS: &str = "application/vnd.citrix.launchparams+xml";
 const ALICE: &str = "CitrixAuth demo-token-alice";
 const NS: &str = "http://citrix.com/delivery-services/1-0/sessionparams";
 
-struct NotifySignal(Arc<Notify>);
-
-#[async_trait]
-impl ShutdownSignalWatch for NotifySignal {
-    async fn recv(&self) -> ShutdownSignal {
-        self.0.notified().await;
-        ShutdownSignal::FastShutdown
-    }
-}
-
 /// The simulator on an ephemeral loopback port; stopped on drop.
 struct Running {
     sim: Arc<StoreFrontSim>,
     addr: SocketAddr,
-    stop: Arc<Notify>,
-    thread: Option<JoinHandle<()>>,
+    _server: server::Running,
 }
 
 impl Running {
@@ -43,32 +28,15 @@ impl Running {
         let addr = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port");
-        let conf = ServerConf {
-            threads: 1,
-            grace_period_seconds: Some(0),
-            graceful_shutdown_timeout_seconds: Some(1),
-            ..Default::default()
-        };
-        let mut server = Server::new_with_opt_and_conf(None, conf);
-        server.bootstrap();
-        server.add_service(sim.service(&addr.to_string()));
-        let stop = Arc::new(Notify::new());
-        let signal = NotifySignal(stop.clone());
-        let thread = std::thread::spawn(move || {
-            server.run(RunArgs {
-                shutdown_signal: Box::new(signal),
-            })
-        });
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "the simulator did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let running = server::Running::spawn(server::standalone(sim.service(&addr.to_string())));
+        assert!(
+            server::wait_for_listener(addr, Duration::from_secs(10)),
+            "the simulator did not start"
+        );
         Running {
             sim,
             addr,
-            stop,
-            thread: Some(thread),
+            _server: running,
         }
     }
 
@@ -109,15 +77,6 @@ impl Running {
             SESSION_PARAMS,
             body,
         )
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.stop.notify_one();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

@@ -5,7 +5,6 @@
 //! reach the client; [`rewrite_urls`] goes through the safe [`Cursor`] and fails on anything it
 //! could not read, so the gateway answers 502 instead of leaking.
 
-use quick_xml::events::{BytesText, Event};
 use quick_xml::Writer;
 
 use super::ns;
@@ -125,10 +124,7 @@ pub fn rewrite_urls(
                     let old = leaf_text(&mut cur, "endpoint/url")?;
                     let new = map(&old);
                     let text = new.as_deref().unwrap_or(&old);
-                    w.write_event(Event::Start(e.start.borrow()))
-                        .and_then(|()| w.write_event(Event::Text(BytesText::new(text))))
-                        .and_then(|()| w.write_event(Event::End(e.start.to_end())))
-                        .map_err(xml::write_error)?;
+                    xml::write_with_text(&mut w, e, text)?;
                     continue;
                 }
                 path.push(path.len() == 1 && e.is(ns::ENDPOINTS, "endpoint"));

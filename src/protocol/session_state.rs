@@ -7,7 +7,6 @@
 //! answers 502) on anything not well-formed, forbidden markup, a wrong root or a session without
 //! an `id`. Everything else is copied event by event, unchanged.
 
-use quick_xml::events::{BytesText, Event};
 use quick_xml::Writer;
 
 use super::ns;
@@ -248,10 +247,7 @@ pub fn rewrite_launch_urls(
                         cur.leaf()?
                             .ok_or(DocumentError::Unexpected("launchIca/url"))?;
                         let url = url_for(&id);
-                        w.write_event(Event::Start(e.start.borrow()))
-                            .and_then(|()| w.write_event(Event::Text(BytesText::new(&url))))
-                            .and_then(|()| w.write_event(Event::End(e.start.to_end())))
-                            .map_err(xml::write_error)?;
+                        xml::write_with_text(&mut w, e, &url)?;
                         continue;
                     }
                     _ => Level::Other,

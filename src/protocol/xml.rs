@@ -449,6 +449,19 @@ pub fn write_error(e: io::Error) -> DocumentError {
     XmlError::Malformed(e.to_string()).into()
 }
 
+/// Write `element` again with `text` (escaped) as its only content, whatever it held before:
+/// the rewriters replace a URL this way and copy everything else with [`copy`].
+pub fn write_with_text(
+    w: &mut XmlWriter,
+    element: &Element<'_>,
+    text: &str,
+) -> Result<(), DocumentError> {
+    w.write_event(Event::Start(element.start.borrow()))
+        .and_then(|()| w.write_event(Event::Text(BytesText::new(text))))
+        .and_then(|()| w.write_event(Event::End(element.start.to_end())))
+        .map_err(write_error)
+}
+
 /// Copy one node read by a [`Cursor`] to `w` unchanged.
 pub fn copy(w: &mut XmlWriter, node: Node<'_>) -> io::Result<()> {
     match node {

@@ -1,15 +1,18 @@
 //! Test harness: the real gateway and the simulated StoreFront store on ephemeral loopback ports,
 //! and a small HTTP/1.x client over raw sockets (so tests control framing byte for byte).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use pingora::server::configuration::ServerConf;
-use pingora::server::Server;
-use sessiongate::server::{wait_for_listener, Running};
+use sessiongate::server::{standalone, wait_for_listener, Running};
 use sessiongate::sim::storefront::StoreFrontSim;
 
 pub const SESSION_PARAMS: &str = "application/vnd.citrix.sessionparams+xml";
@@ -32,20 +35,6 @@ pub fn free_addr() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], free_port()))
 }
 
-fn quiet_server() -> Server {
-    let mut s = Server::new_with_opt_and_conf(
-        None,
-        ServerConf {
-            threads: 1,
-            grace_period_seconds: Some(0),
-            graceful_shutdown_timeout_seconds: Some(1),
-            ..Default::default()
-        },
-    );
-    s.bootstrap();
-    s
-}
-
 /// A running simulated StoreFront server.
 pub struct Sim {
     pub sim: Arc<StoreFrontSim>,
@@ -56,9 +45,7 @@ pub struct Sim {
 impl Sim {
     pub fn start(sim: Arc<StoreFrontSim>) -> Sim {
         let addr = free_addr();
-        let mut server = quiet_server();
-        server.add_service(sim.service(&addr.to_string()));
-        let running = Running::spawn(server);
+        let running = Running::spawn(standalone(sim.service(&addr.to_string())));
         assert!(
             wait_for_listener(addr, Duration::from_secs(10)),
             "sim did not start"
