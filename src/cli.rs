@@ -1,6 +1,7 @@
 //! The command line: `-c FILE` runs the gateway, `-t -c FILE` checks a configuration, `demo` runs
 //! the embedded default in front of a simulated StoreFront store.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -57,6 +58,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 

@@ -1,6 +1,7 @@
 //! `sessiongate demo`: the embedded default configuration (`conf/demo.yaml`) in front of a
 //! simulated StoreFront store, with commands to paste into a shell.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -77,10 +78,15 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .first()
         .map(|s| s.public_url.clone())
         .unwrap_or_default();
-    println!(
+    // Whoever started the demo may stop reading its output; that must not stop the gateway.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "{}",
         instructions(&public_url, &args.admin_listen, &notepad)
-    );
+    )
+    .and_then(|()| out.flush());
+    drop(out);
     let gateway = server::build(&config, None)?;
     gateway.run_forever()
 }

@@ -152,9 +152,15 @@ fn demo_prints_commands_that_work() {
             .unwrap(),
     );
     let stdout = child.0.stdout.take().unwrap();
+    // Read the output on a thread that keeps the pipe open for as long as the demo runs.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
     let mut commands = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
         if line.starts_with("curl ") {
             commands.push(line.clone());
         }

@@ -235,3 +235,48 @@ fn upstream_status_and_headers_pass_through() {
     assert!(c.contains("https://ws.example.com/"), "{c}");
     assert_no_upstream(&sim, &r);
 }
+
+#[test]
+fn a_store_served_under_another_path_hides_the_internal_path() {
+    let sim = Sim::demo();
+    let gw = Gateway::start_with_stores(&store_yaml(
+        "/Workspace/Sessions",
+        "https://ws.example.com/Workspace/Sessions",
+        sim.addr,
+        "",
+    ));
+    let r = send(
+        gw.addr,
+        &sessions_post(
+            "/Workspace/Sessions/sessions/v1/available",
+            ALICE,
+            SESSION_STATE,
+            &params("NEW-DEVICE", ""),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        sim.sim.requests().last().unwrap().path,
+        "/Citrix/Store/sessions/v1/available",
+        "the server gets its own store path"
+    );
+    let state = sessiongate::protocol::session_state::parse(&r.body).unwrap();
+    assert!(!state.sessions.is_empty());
+    for s in &state.sessions {
+        assert!(
+            s.launch_url
+                .starts_with("https://ws.example.com/Workspace/Sessions/sessions/v1/"),
+            "{}",
+            s.launch_url
+        );
+    }
+    let r = send(gw.addr, &get("/Workspace/Sessions/endpoints/v1"));
+    assert_eq!(r.status, 200);
+    assert!(!r.text().contains("/Citrix/Store"), "{}", r.text());
+    let r = send(gw.addr, &get("/Workspace/Sessions/home"));
+    assert_eq!(
+        r.header("location"),
+        Some("https://ws.example.com/Workspace/Sessions/resources/v2")
+    );
+    assert_no_upstream(&sim, &r);
+}

@@ -350,3 +350,43 @@ fn rejection_keeps_the_connection_when_the_body_was_read() {
     ));
     assert_eq!(r.status, 200, "second request on the same connection");
 }
+
+#[test]
+fn spellings_a_server_might_read_as_a_sessions_route_never_pass_through() {
+    let sim = Sim::demo();
+    let gw = Gateway::start(sim.addr, "    active_sessions: reject\n");
+    let body = params("C", "<includeActiveSessions>true</includeActiveSessions>");
+    for path in [
+        "/Citrix/Store/sessions/v1/%61vailable",
+        "/Citrix/Store/%73essions/v1/available",
+        "/Citrix/Store//sessions/v1/available",
+        "/Citrix/Store/sessions/v1/available.",
+        "/Citrix/Store/sessions./v1/available",
+        "/Citrix/Store/sessions/v1//available",
+        "/Citrix/Store/sessions/v2/available",
+        "/Citrix/Store/session/v1/available/extra",
+    ] {
+        let r = send(gw.addr, &sessions_post(path, ALICE, SESSION_STATE, &body));
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(reason(&r), "no_route", "{path}");
+    }
+    let r = send(
+        gw.addr,
+        &request("POST", "/Citrix/Store/endpoints/v1", &[], "x"),
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(sim.sim.request_count(), 0, "nothing reached the server");
+}
+
+#[test]
+fn head_of_the_endpoints_document_has_the_rewritten_length() {
+    let (_sim, gw) = setup();
+    let full = send(gw.addr, &get("/Citrix/Store/endpoints/v1"));
+    let head = send(
+        gw.addr,
+        b"HEAD /Citrix/Store/endpoints/v1 HTTP/1.1\r\nHost: gw.test\r\n\r\n",
+    );
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-length"), full.header("content-length"));
+}

@@ -98,12 +98,14 @@ impl GatewayError {
         }
     }
 
-    /// Is the fault on the upstream side (as opposed to the client's request)?
-    pub fn is_upstream(&self) -> bool {
-        matches!(
-            self,
-            GatewayError::Upstream(_) | GatewayError::BadUpstreamAnswer
-        )
+    /// For a fault on the upstream side, its `kind` label (`sessiongate_upstream_errors_total`);
+    /// `None` for a fault in the client's request.
+    pub fn upstream_kind(&self) -> Option<&'static str> {
+        match self {
+            GatewayError::Upstream(u) => Some(u.kind()),
+            GatewayError::BadUpstreamAnswer => Some("bad_answer"),
+            _ => None,
+        }
     }
 
     /// The answer: status, reason, `Cache-Control: no-cache`, a text body, and the headers

@@ -47,14 +47,9 @@ impl Gateway {
     /// Answer with `error`, recording its reason; the connection stays open if the request body
     /// was (or can quickly be) read to its end.
     async fn reject(&self, session: &mut Session, ctx: &mut RequestCtx, error: GatewayError) {
-        if error.is_upstream() {
-            if let GatewayError::Upstream(u) = &error {
-                ctx.upstream_error = Some(u.kind());
-            } else {
-                ctx.upstream_error = Some("bad_answer");
-            }
-        } else {
-            ctx.reason = Some(error.reason());
+        match error.upstream_kind() {
+            Some(kind) => ctx.upstream_error = Some(kind),
+            None => ctx.reason = Some(error.reason()),
         }
         let store = ctx.store.as_ref().map(|s| s.store.clone());
         let limit = store.as_ref().map_or(0, |s| s.max_body_bytes);
@@ -104,9 +99,11 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         };
         let store = route.store.clone();
-        let is_get = session.req_header().method == http::Method::GET;
+        let method = &session.req_header().method;
+        let readable = method == http::Method::GET || method == http::Method::HEAD;
         let operation = match route.operation {
-            Operation::Endpoints if !is_get => Operation::Passthrough,
+            // The endpoints document is only read; nothing else under it reaches the server.
+            Operation::Endpoints if !readable => Operation::Reserved,
             op => op,
         };
         let Backend::StoreFront(sf) = &store.store.backend;
@@ -114,8 +111,13 @@ impl ProxyHttp for Gateway {
         let rest = route.rest.to_string();
         ctx.store = Some(store.clone());
         ctx.operation = Some(operation.clone());
-        if operation == Operation::Passthrough {
-            return Ok(false);
+        match operation {
+            Operation::Passthrough => return Ok(false),
+            Operation::Reserved => {
+                self.reject(session, ctx, GatewayError::NoRoute).await;
+                return Ok(true);
+            }
+            _ => {}
         }
         if let Err(e) = sessions::serve(&self.client, session, &store, &operation, &rest, ctx).await
         {
@@ -195,11 +197,9 @@ impl ProxyHttp for Gateway {
             _ => GatewayError::Upstream(UpstreamError::Broken),
         };
         let status = error.status();
+        ctx.upstream_error = error.upstream_kind();
+        // Once the answer has started, all that is left is to cut the connection.
         if session.response_written().is_none() {
-            ctx.upstream_error = Some(match &error {
-                GatewayError::Upstream(u) => u.kind(),
-                _ => "broken",
-            });
             let store = ctx.store.as_ref().map(|s| s.store.clone());
             if let Err(w) = error.respond(session, store.as_deref(), false).await {
                 tracing::debug!(error = %w, "could not write the error answer");

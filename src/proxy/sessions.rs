@@ -180,10 +180,11 @@ pub async fn serve(
         rest
     };
     let target = format!("{}/{}", sf.upstream_path, rest_path);
+    // A HEAD for the endpoints document is answered from a GET: its length is the rewritten one.
     let method = if operation.is_sessions() {
         "POST"
     } else {
-        session.req_header().method.as_str()
+        "GET"
     };
     let request = upstream_request(session, &target, method, canonical.as_ref())?;
     let body = canonical.map(|c| c.body).unwrap_or_default();

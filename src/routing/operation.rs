@@ -20,6 +20,11 @@ pub enum Operation {
     BadSessionId,
     /// `GET endpoints/v1`: answered with URLs rewritten.
     Endpoints,
+    /// A path in a subtree the gateway owns (`sessions/`, `session/`, `endpoints/`) that names no
+    /// route it serves. Never passed through: the server might read it as a route the gateway
+    /// checks (IIS decodes `%61vailable`, merges `//`, drops trailing dots), which would bypass
+    /// every rule.
+    Reserved,
     /// Any other path under the store.
     Passthrough,
 }
@@ -33,6 +38,7 @@ impl Operation {
             Operation::LogOffSessions => "logoff",
             Operation::LaunchIca { .. } | Operation::BadSessionId => "launch",
             Operation::Endpoints => "endpoints",
+            Operation::Reserved => "reserved",
             Operation::Passthrough => "passthrough",
         }
     }
@@ -57,7 +63,7 @@ impl Operation {
                 Some(media::SESSION_RESULTS)
             }
             Operation::LaunchIca { .. } | Operation::BadSessionId => Some(media::LAUNCH_DATA),
-            Operation::Endpoints | Operation::Passthrough => None,
+            Operation::Endpoints | Operation::Reserved | Operation::Passthrough => None,
         }
     }
 
@@ -68,12 +74,20 @@ impl Operation {
                 Some(media::SESSION_PARAMS)
             }
             Operation::LaunchIca { .. } | Operation::BadSessionId => Some(media::LAUNCH_PARAMS),
-            Operation::Endpoints | Operation::Passthrough => None,
+            Operation::Endpoints | Operation::Reserved | Operation::Passthrough => None,
         }
     }
 
     /// Read the operation from the path below the store (no leading slash, no query).
     pub fn from_store_path(rest: &str) -> Operation {
+        match Operation::strict(rest) {
+            Operation::Passthrough if in_owned_subtree(rest) => Operation::Reserved,
+            op => op,
+        }
+    }
+
+    /// The routes exactly as the gateway serves them.
+    fn strict(rest: &str) -> Operation {
         let trimmed = rest.strip_suffix('/').unwrap_or(rest);
         let mut segments = trimmed.split('/');
         let first = segments.next().unwrap_or("");
@@ -107,6 +121,35 @@ impl Operation {
             _ => Operation::Passthrough,
         }
     }
+}
+
+/// Subtrees below a store that belong to the gateway: nothing in them is passed through.
+const OWNED_SUBTREES: &[&str] = &["sessions", "session", "endpoints"];
+
+/// Does the path, read as loosely as a server might read it (percent escapes decoded, empty
+/// segments skipped, trailing dots and spaces dropped, any case), start in an owned subtree?
+fn in_owned_subtree(rest: &str) -> bool {
+    let mut decoded = Vec::with_capacity(rest.len());
+    let mut bytes = rest.bytes();
+    while let Some(b) = bytes.next() {
+        let hex = |b: Option<u8>| b.and_then(|b| char::from(b).to_digit(16));
+        if b == b'%' {
+            let (hi, lo) = (hex(bytes.next()), hex(bytes.next()));
+            match (hi, lo) {
+                (Some(h), Some(l)) => decoded.push(u8::try_from(h * 16 + l).unwrap_or(0)),
+                // Not an escape: a server would refuse it or keep it; either way it is no route.
+                _ => decoded.push(b'%'),
+            }
+        } else {
+            decoded.push(b);
+        }
+    }
+    let decoded = String::from_utf8_lossy(&decoded);
+    decoded
+        .split(['/', '\\'])
+        .map(|s| s.trim_end_matches(['.', ' ']))
+        .find(|s| !s.is_empty())
+        .is_some_and(|first| OWNED_SUBTREES.iter().any(|o| first.eq_ignore_ascii_case(o)))
 }
 
 /// A path segment usable as a session id: unreserved characters or percent escapes, bounded.
@@ -176,9 +219,18 @@ mod tests {
             ("sessions/v1/%zz/launch/ica", BadSessionId),
             ("endpoints/v1", Endpoints),
             ("resources/v2", Passthrough),
-            ("sessions/v2/available", Passthrough),
-            ("sessions/v1/available/x", Passthrough),
+            ("resources/sessions/v1/available", Passthrough),
+            ("sessionsx/v1/available", Passthrough),
             ("", Passthrough),
+            ("sessions/v2/available", Reserved),
+            ("sessions/v1/available/x", Reserved),
+            ("sessions/v1/%61vailable", Reserved),
+            ("%73essions/v1/available", Reserved),
+            ("/sessions/v1/available", Reserved),
+            ("sessions./v1/available", Reserved),
+            ("SESSION/v1/logoff.", Reserved),
+            ("endpoints/v1/x", Reserved),
+            ("endpoints/v2", Reserved),
         ] {
             assert_eq!(Operation::from_store_path(p), op, "{p}");
         }
