@@ -157,3 +157,14 @@ fn quotes_in_challenge_values_are_refused() {
     let text = format!("{MINIMAL}    auth:\n      realm: 'a\"b'\n");
     assert_eq!(issues(&text)[0].key, "stores[0].auth.realm");
 }
+
+#[test]
+fn tls_needs_a_host_name_to_check() {
+    let found = issues(&MINIMAL.replace("upstream_path:", "tls: true\n      upstream_path:"));
+    assert_eq!(found[0].key, "stores[0].storefront.host");
+    let ok = MINIMAL.replace(
+        "upstream_path:",
+        "tls: true\n      host: sf.corp.example.com\n      upstream_path:",
+    );
+    assert!(from_yaml(&ok, "t").is_ok());
+}

@@ -335,6 +335,13 @@ fn storefront(
         }
         authorities.push(h.clone());
     }
+    if sf.tls && sf.host.is_none() {
+        issues.push(
+            format!("{key}.host"),
+            "is required with tls: true (the certificate is checked against it)",
+            "set host: to the name in the servers' certificate",
+        );
+    }
     let upstream_path = if sf.upstream_path == "/" {
         Some(String::new())
     } else {

@@ -106,13 +106,15 @@ impl ProxyHttp for Gateway {
             Operation::Endpoints if !readable => Operation::Reserved,
             op => op,
         };
-        let Backend::StoreFront(sf) = &store.store.backend;
-        ctx.upstream_target = Some(format!("{}/{}", sf.upstream_path, route.rest));
         let rest = route.rest.to_string();
         ctx.store = Some(store.clone());
         ctx.operation = Some(operation.clone());
         match operation {
-            Operation::Passthrough => return Ok(false),
+            Operation::Passthrough => {
+                let Backend::StoreFront(sf) = &store.store.backend;
+                ctx.upstream_target = Some(format!("{}/{}", sf.upstream_path, rest));
+                return Ok(false);
+            }
             Operation::Reserved => {
                 self.reject(session, ctx, GatewayError::NoRoute).await;
                 return Ok(true);
