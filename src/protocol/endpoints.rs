@@ -5,11 +5,9 @@
 //! reach the client; [`rewrite_urls`] goes through the safe [`Cursor`] and fails on anything it
 //! could not read, so the gateway answers 502 instead of leaking.
 
-use quick_xml::Writer;
-
 use super::ns;
 pub use super::xml::DocumentError;
-use super::xml::{self, children, leaf_text, once, Cursor, Element, Node};
+use super::xml::{self, children, leaf_text, once, Cursor, Element, Visit};
 
 /// One service endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,36 +106,17 @@ pub fn rewrite_urls(
     body: &[u8],
     map: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<u8>, DocumentError> {
-    let mut cur = Cursor::new(body)?;
-    let mut w = Writer::new(Vec::with_capacity(body.len() + body.len() / 4));
-    // Is each open element an `endpoint` (of our namespace, directly under the root)?
-    let mut path: Vec<bool> = Vec::with_capacity(8);
-    loop {
-        let node = cur.next_node()?;
-        match &node {
-            Node::Start(e) => {
-                if path.is_empty() && !e.is(ns::ENDPOINTS, "endpoints") {
-                    return Err(DocumentError::WrongRoot("endpoints"));
-                }
-                let in_endpoint = path.len() == 2 && path.last() == Some(&true);
-                if in_endpoint && e.is(ns::ENDPOINTS, "url") {
-                    let old = leaf_text(&mut cur, "endpoint/url")?;
-                    let new = map(&old);
-                    let text = new.as_deref().unwrap_or(&old);
-                    xml::write_with_text(&mut w, e, text)?;
-                    continue;
-                }
-                path.push(path.len() == 1 && e.is(ns::ENDPOINTS, "endpoint"));
-            }
-            Node::End(_) => {
-                path.pop();
-            }
-            Node::Eof => break,
-            Node::Text { .. } | Node::Other(_) => {}
-        }
-        xml::copy(&mut w, node).map_err(xml::write_error)?;
-    }
-    Ok(w.into_inner())
+    // Each open element's level: is it an `endpoint` directly under the root?
+    let enter = |path: &[bool], e: &Element<'_>| match path {
+        [] if e.is(ns::ENDPOINTS, "endpoints") => Ok(Visit::Enter(false)),
+        [] => Err(DocumentError::WrongRoot("endpoints")),
+        [_, true] if e.is(ns::ENDPOINTS, "url") => Ok(Visit::ReplaceText("endpoint/url")),
+        [_] => Ok(Visit::Enter(e.is(ns::ENDPOINTS, "endpoint"))),
+        _ => Ok(Visit::Enter(false)),
+    };
+    xml::rewrite(body, enter, |_, old| {
+        map(old).unwrap_or_else(|| old.to_string())
+    })
 }
 
 #[cfg(test)]

@@ -7,11 +7,9 @@
 //! answers 502) on anything not well-formed, forbidden markup, a wrong root or a session without
 //! an `id`. Everything else is copied event by event, unchanged.
 
-use quick_xml::Writer;
-
 use super::ns;
 pub use super::xml::DocumentError;
-use super::xml::{self, children, leaf_text, once, Cursor, Element, Node};
+use super::xml::{self, children, leaf_text, once, Cursor, Element, Visit};
 
 /// One listed session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,11 +203,12 @@ fn parse_session(cur: &mut Cursor<'_>, start: &Element<'_>) -> Result<Session, D
 }
 
 /// Where the copy is in the document, for the elements that matter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Level {
     Root,
     Sessions,
-    Session,
+    /// A session, with its id.
+    Session(String),
     LaunchIca,
     Other,
 }
@@ -220,49 +219,32 @@ pub fn rewrite_launch_urls(
     body: &[u8],
     url_for: &dyn Fn(&str) -> String,
 ) -> Result<Vec<u8>, DocumentError> {
-    let mut cur = Cursor::new(body)?;
-    let mut w = Writer::new(Vec::with_capacity(body.len() + body.len() / 4));
-    // Open elements; the Vec never grows past the reader's depth bound.
-    let mut path: Vec<Level> = Vec::with_capacity(8);
-    // The current session's id, reused across sessions to avoid an allocation each.
-    let mut id = String::new();
-    loop {
-        let node = cur.next_node()?;
-        match &node {
-            Node::Start(e) => {
-                let level = match (path.last(), e.ns == Some(ns::SESSION_STATE), e.local()) {
-                    (None, true, "sessionState") => Level::Root,
-                    (None, _, _) => return Err(DocumentError::WrongRoot("sessionState")),
-                    (Some(Level::Root), true, "sessions") => Level::Sessions,
-                    (Some(Level::Sessions), true, "session") => {
-                        let value = e.attr("id")?.ok_or(DocumentError::Missing("session/@id"))?;
-                        id.clear();
-                        id.push_str(&value);
-                        Level::Session
-                    }
-                    (Some(Level::Session), true, "launchIca") => Level::LaunchIca,
-                    (Some(Level::LaunchIca), true, "url") => {
-                        // Replace the whole content: write the tag as read, the new text, and
-                        // its end tag; the old content is consumed (and must be text only).
-                        cur.leaf()?
-                            .ok_or(DocumentError::Unexpected("launchIca/url"))?;
-                        let url = url_for(&id);
-                        xml::write_with_text(&mut w, e, &url)?;
-                        continue;
-                    }
-                    _ => Level::Other,
-                };
-                path.push(level);
+    let enter = |path: &[Level], e: &Element<'_>| {
+        let ours = e.ns == Some(ns::SESSION_STATE);
+        Ok(Visit::Enter(match (path.last(), ours, e.local()) {
+            (None, true, "sessionState") => Level::Root,
+            (None, _, _) => return Err(DocumentError::WrongRoot("sessionState")),
+            (Some(Level::Root), true, "sessions") => Level::Sessions,
+            (Some(Level::Sessions), true, "session") => {
+                let id = e.attr("id")?.ok_or(DocumentError::Missing("session/@id"))?;
+                Level::Session(id.into_owned())
             }
-            Node::End(_) => {
-                path.pop();
+            (Some(Level::Session(_)), true, "launchIca") => Level::LaunchIca,
+            (Some(Level::LaunchIca), true, "url") => {
+                return Ok(Visit::ReplaceText("launchIca/url"))
             }
-            Node::Eof => break,
-            Node::Text { .. } | Node::Other(_) => {}
-        }
-        xml::copy(&mut w, node).map_err(xml::write_error)?;
-    }
-    Ok(w.into_inner())
+            _ => Level::Other,
+        }))
+    };
+    let replace = |path: &[Level], _old: &str| {
+        // `enter` only asks for a replacement inside session/launchIca, so the id is there.
+        let id = path.iter().rev().find_map(|l| match l {
+            Level::Session(id) => Some(id.as_str()),
+            _ => None,
+        });
+        url_for(id.unwrap_or_default())
+    };
+    xml::rewrite(body, enter, replace)
 }
 
 #[cfg(test)]

@@ -186,11 +186,6 @@ impl<'i> Cursor<'i> {
         })
     }
 
-    /// Number of elements currently open.
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
     /// The next node; every rule of the module documentation is enforced here.
     pub fn next_node(&mut self) -> Result<Node<'i>, XmlError> {
         if self.pending_end {
@@ -449,9 +444,51 @@ pub fn write_error(e: io::Error) -> DocumentError {
     XmlError::Malformed(e.to_string()).into()
 }
 
-/// Write `element` again with `text` (escaped) as its only content, whatever it held before:
-/// the rewriters replace a URL this way and copy everything else with [`copy`].
-pub fn write_with_text(
+/// What [`rewrite`] does with an element it meets.
+pub enum Visit<L> {
+    /// Copy it; `L` describes it to the visits of its children.
+    Enter(L),
+    /// Replace its content, which must be text only (`what` names it in the error otherwise).
+    ReplaceText(&'static str),
+}
+
+/// Copy `body` unchanged except for the text of some elements: `enter` sees every start tag with
+/// the levels of its ancestors (empty for the root) and decides; for an element to replace,
+/// `replace` gets the ancestors' levels and the old text and returns the new one, which is
+/// written escaped. This is how the gateway rewrites the URLs of StoreFront's answers.
+pub fn rewrite<L>(
+    body: &[u8],
+    enter: impl Fn(&[L], &Element<'_>) -> Result<Visit<L>, DocumentError>,
+    replace: impl Fn(&[L], &str) -> String,
+) -> Result<Vec<u8>, DocumentError> {
+    let mut cur = Cursor::new(body)?;
+    let mut w = Writer::new(Vec::with_capacity(body.len() + body.len() / 4));
+    // The open elements' levels; never deeper than the reader's bound.
+    let mut path: Vec<L> = Vec::with_capacity(8);
+    loop {
+        let node = cur.next_node()?;
+        match &node {
+            Node::Start(e) => match enter(&path, e)? {
+                Visit::Enter(level) => path.push(level),
+                Visit::ReplaceText(what) => {
+                    let old = leaf_text(&mut cur, what)?;
+                    write_with_text(&mut w, e, &replace(&path, &old))?;
+                    continue;
+                }
+            },
+            Node::End(_) => {
+                path.pop();
+            }
+            Node::Eof => break,
+            Node::Text { .. } | Node::Other(_) => {}
+        }
+        copy(&mut w, node).map_err(write_error)?;
+    }
+    Ok(w.into_inner())
+}
+
+/// Write `element` again with `text` (escaped) as its only content, whatever it held before.
+fn write_with_text(
     w: &mut XmlWriter,
     element: &Element<'_>,
     text: &str,
