@@ -104,4 +104,7 @@ pub struct StoreFront {
     pub health_check_interval: Option<Duration>,
     /// Maps URLs the servers write onto the public URL.
     pub url_map: UrlMap,
+    /// Every name the servers go by (`host:port` as configured and resolved, `host`): an answer
+    /// that holds one of them must not reach a client unread.
+    pub names: Vec<String>,
 }

@@ -362,6 +362,9 @@ fn storefront(
     }
     let upstream_path = upstream_path?;
     let url_map = UrlMap::new(&authorities, &upstream_path, public_url).ok()?;
+    authorities.retain(|a| !a.is_empty());
+    authorities.sort();
+    authorities.dedup();
     Some(StoreFront {
         upstreams,
         upstream_path,
@@ -373,5 +376,6 @@ fn storefront(
         health_check_interval: (sf.health_check_interval_ms > 0)
             .then(|| Duration::from_millis(sf.health_check_interval_ms)),
         url_map,
+        names: authorities,
     })
 }

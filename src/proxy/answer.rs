@@ -98,12 +98,7 @@ fn xml_alias(value: &[u8], expected: &str) -> bool {
 
 /// Does the body name one of the upstream's authorities? Such a body must not reach a client.
 fn mentions_upstream(body: &[u8], sf: &StoreFront) -> bool {
-    let needles = sf
-        .upstreams
-        .iter()
-        .map(|a| a.to_string())
-        .chain(sf.host.iter().cloned());
-    needles.filter(|n| !n.is_empty()).any(|n| {
+    sf.names.iter().any(|n| {
         body.windows(n.len())
             .any(|w| w.eq_ignore_ascii_case(n.as_bytes()))
     })
