@@ -64,15 +64,7 @@ fn refused_server_is_skipped_for_the_next_one() {
             send(gw.addr, &get("/Citrix/Store/endpoints/v1")).status,
             200
         );
-        let r = send(
-            gw.addr,
-            &request(
-                "GET",
-                "/Citrix/Store/resources/v2",
-                &[("Authorization", ALICE)],
-                "",
-            ),
-        );
+        let r = resources(&gw, ALICE);
         assert_eq!(r.status, 200);
     }
 }

@@ -92,15 +92,7 @@ fn disconnect_and_logoff_forward_tickets_and_change_state() {
         "LAPTOP-1",
         "<tickets><ticket>85EB92973D2C3804F93A99AAEC232D</ticket></tickets>",
     );
-    let r = send(
-        gw.addr,
-        &sessions_post(
-            "/Citrix/Store/sessions/v1/disconnect",
-            ALICE,
-            SESSION_RESULTS,
-            &body,
-        ),
-    );
+    let r = results(&gw, "disconnect", ALICE, &body);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.header("content-type"), Some(SESSION_RESULTS));
     assert!(r.text().contains("status=\"success\""));
@@ -116,15 +108,7 @@ fn disconnect_and_logoff_forward_tickets_and_change_state() {
     );
 
     let before = sim.sim.sessions().len();
-    let r = send(
-        gw.addr,
-        &sessions_post(
-            "/Citrix/Store/sessions/v1/logoff/",
-            ALICE,
-            SESSION_RESULTS,
-            &params("LAPTOP-1", ""),
-        ),
-    );
+    let r = results(&gw, "logoff/", ALICE, &params("LAPTOP-1", ""));
     assert_eq!(r.status, 200);
     assert!(
         sim.sim.sessions().len() < before,

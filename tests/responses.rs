@@ -156,15 +156,7 @@ fn upstream_challenges_and_locations_are_rewritten() {
     );
     assert_no_upstream(&sim, &r);
     // Passthrough with a token reaches the same path on the upstream.
-    let r = send(
-        gw.addr,
-        &request(
-            "GET",
-            "/Citrix/Store/resources/v2",
-            &[("Authorization", ALICE)],
-            "",
-        ),
-    );
+    let r = resources(&gw, ALICE);
     assert_eq!(r.status, 200);
     assert!(r.text().contains("alice"));
     assert_eq!(
@@ -207,15 +199,7 @@ fn response_media_types_are_normalised() {
         "application/vnd.citrix.sessionresult+xml",
     ] {
         sim.sim.set_fault(Some(Fault::ContentType(ct.to_string())));
-        let r = send(
-            gw.addr,
-            &sessions_post(
-                "/Citrix/Store/sessions/v1/disconnect",
-                ALICE,
-                SESSION_RESULTS,
-                &params("C", ""),
-            ),
-        );
+        let r = results(&gw, "disconnect", ALICE, &params("C", ""));
         assert_eq!(r.status, 200);
         assert_eq!(r.header("content-type"), Some(SESSION_RESULTS), "{ct}");
         let r = available(&gw, ALICE, &params("C", ""));

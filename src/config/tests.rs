@@ -44,7 +44,11 @@ fn minimal_file_gets_defaults() {
     let Backend::StoreFront(sf) = &s.backend;
     assert_eq!(sf.upstream_path, "/Citrix/Store");
     assert_eq!(sf.upstreams, vec!["10.0.0.11:80".parse().unwrap()]);
-    assert_eq!(sf.names, vec!["10.0.0.11:80".to_string()], "configured and resolved, once");
+    assert_eq!(
+        sf.names,
+        vec!["10.0.0.11:80".to_string()],
+        "configured and resolved, once"
+    );
 }
 
 #[test]

@@ -199,11 +199,6 @@ pub fn parse(
 }
 
 impl SessionParams {
-    /// Set `includeActiveSessions` (the gateway's "strip" policy sets it to false).
-    pub fn with_include_active_sessions(&mut self, value: bool) {
-        self.include_active_sessions = Some(value);
-    }
-
     /// The canonical body: XML declaration, the client's root spelling with the default
     /// namespace, then clientName, deviceId, includeActiveSessions, appSessionsOnly,
     /// tickets/ticket — the ones present, no indentation.
@@ -776,7 +771,7 @@ mod tests {
             ),
             false,
         );
-        p.with_include_active_sessions(false);
+        p.include_active_sessions = Some(false);
         let again = ok(&canonical(&p), false);
         assert_eq!(again, p);
         assert_eq!(again.include_active_sessions, Some(false));

@@ -118,11 +118,6 @@ impl UrlMap {
         })
     }
 
-    /// The public store URL without a trailing slash.
-    pub fn public_base(&self) -> &str {
-        &self.public_base
-    }
-
     /// The public URL for a path on the upstream (path, query and fragment).
     fn map_path(&self, rest: &str) -> String {
         match rest.strip_prefix(self.upstream_path.as_str()) {

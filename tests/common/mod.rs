@@ -284,12 +284,6 @@ impl Conn {
         let head = request.starts_with(b"HEAD ");
         self.read_response(head)
     }
-
-    /// After the server closed the connection, a read returns nothing.
-    pub fn is_closed(&mut self) -> bool {
-        let mut buf = [0u8; 1];
-        matches!(self.reader.read(&mut buf), Ok(0) | Err(_))
-    }
 }
 
 /// Send one request on a new connection.
@@ -349,6 +343,25 @@ pub fn available(gw: &Gateway, auth: &str, body: &str) -> Response {
             auth,
             SESSION_STATE,
             body,
+        ),
+    )
+}
+
+/// POST `disconnect` or `logoff` (`op`) through the gateway.
+pub fn results(gw: &Gateway, op: &str, auth: &str, body: &str) -> Response {
+    let path = format!("/Citrix/Store/sessions/v1/{op}");
+    send(gw.addr, &sessions_post(&path, auth, SESSION_RESULTS, body))
+}
+
+/// GET the store's resources (a passthrough path) with a token.
+pub fn resources(gw: &Gateway, auth: &str) -> Response {
+    send(
+        gw.addr,
+        &request(
+            "GET",
+            "/Citrix/Store/resources/v2",
+            &[("Authorization", auth)],
+            "",
         ),
     )
 }
