@@ -101,6 +101,42 @@ pub fn decode(body: &[u8]) -> Result<&str, XmlError> {
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
+/// Decode a legacy (NFuse) body: UTF-8, or ISO-8859-1 when the XML declaration says so (nmap and
+/// old brokers declare it); windows-1252 and US-ASCII declarations are read as ISO-8859-1 too,
+/// which is exact for every byte a broker sends in practice.
+pub fn decode_legacy(body: &[u8]) -> Result<Cow<'_, str>, XmlError> {
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    if let Ok(text) = std::str::from_utf8(body) {
+        return Ok(Cow::Borrowed(text));
+    }
+    if declares_latin1(body) {
+        return Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()));
+    }
+    Err(XmlError::NotUtf8)
+}
+
+/// Does the XML declaration at the start of `body` name a single-byte Latin encoding?
+fn declares_latin1(body: &[u8]) -> bool {
+    let Some(rest) = body.strip_prefix(b"<?xml") else {
+        return false;
+    };
+    let end = rest
+        .windows(2)
+        .position(|w| w == b"?>")
+        .unwrap_or(rest.len());
+    let decl = String::from_utf8_lossy(rest.get(..end).unwrap_or_default()).to_ascii_lowercase();
+    [
+        "iso-8859-1",
+        "iso8859-1",
+        "latin1",
+        "latin-1",
+        "windows-1252",
+        "us-ascii",
+    ]
+    .iter()
+    .any(|e| decl.contains(e))
+}
+
 /// A start tag (or empty-element tag), resolved.
 #[derive(Debug, Clone)]
 pub struct Element<'i> {
@@ -166,24 +202,41 @@ pub struct Cursor<'i> {
     root_closed: bool,
     pending_end: bool,
     at_start: bool,
+    /// Legacy NFuse documents: a `<!DOCTYPE>` without internal subset is skipped (never resolved).
+    doctype_allowed: bool,
 }
 
 impl<'i> Cursor<'i> {
     /// A cursor over `body`; fails only if it is not UTF-8.
     pub fn new(body: &'i [u8]) -> Result<Self, XmlError> {
+        Ok(Cursor::from_text(decode(body)?))
+    }
+
+    /// A cursor over text already decoded (see [`decode_legacy`]).
+    pub fn from_text(text: &'i str) -> Self {
         // From a `&str` the reader is locked to UTF-8, so the declared encoding is never used.
-        let mut reader = NsReader::from_str(decode(body)?);
+        let mut reader = NsReader::from_str(text.strip_prefix('\u{feff}').unwrap_or(text));
         reader
             .resolver_mut()
             .set_max_namespace_bindings(MAX_NAMESPACE_BINDINGS);
-        Ok(Cursor {
+        Cursor {
             reader,
             depth: 0,
             root_seen: false,
             root_closed: false,
             pending_end: false,
             at_start: true,
-        })
+            doctype_allowed: false,
+        }
+    }
+
+    /// Accept one `<!DOCTYPE ...>` before the root, as legacy XML brokers send
+    /// (`<!DOCTYPE NFuseProtocol SYSTEM "NFuse.dtd">`). It is skipped, never fetched or
+    /// resolved; one with an internal subset (`[...]`, where entities are declared) is still
+    /// refused.
+    pub fn allow_doctype(mut self) -> Self {
+        self.doctype_allowed = true;
+        self
     }
 
     /// The next node; every rule of the module documentation is enforced here.
@@ -220,6 +273,10 @@ impl<'i> Cursor<'i> {
                 "XML declaration not at the start of the document".into(),
             )),
             Event::PI(_) => Err(XmlError::Forbidden("processing instruction")),
+            Event::DocType(d) if self.doctype_allowed && !self.root_seen && !d.contains('[') => {
+                self.doctype_allowed = false;
+                Ok(Node::Other(Event::DocType(d)))
+            }
             Event::DocType(d) => Err(XmlError::Forbidden(if d.contains("ENTITY") {
                 "entity declaration"
             } else {

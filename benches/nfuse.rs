@@ -1,0 +1,2 @@
+//! Criterion benchmarks of the NFuse (legacy XML service) messages: filled in with the protocol.
+fn main() {}
