@@ -10,6 +10,7 @@ pub mod launch_data;
 pub mod launch_params;
 pub mod media;
 pub mod ns;
+pub mod session_id;
 pub mod session_params;
 pub mod session_results;
 pub mod session_state;

@@ -3,7 +3,7 @@
 use crate::protocol::media;
 
 /// Longest session id accepted in a launch path.
-pub const MAX_SESSION_ID_LEN: usize = 128;
+pub const MAX_SESSION_ID_LEN: usize = 1024;
 
 /// The operations the gateway treats specially; everything else is plain passthrough.
 #[derive(Debug, Clone, PartialEq, Eq)]
