@@ -1,0 +1,213 @@
+//! One buffered HTTP exchange with one upstream server: StoreFront servers and farm XML brokers
+//! alike.
+//!
+//! The gateway answers Sessions Service calls in origin mode, so every upstream answer it uses is
+//! read whole (bounded) before anything reaches the client. Which server to try, and whether a
+//! failure may move on to another, is the caller's decision: [`Attempt`] says whether any byte of
+//! the request can have reached the server.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use pingora::connectors::http::Connector;
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::upstreams::peer::HttpPeer;
+use pingora::{Error, ErrorType};
+
+/// How long an idle pooled connection to a server is kept; well under IIS's 120 s default so the
+/// server does not close it under us.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Informational (1xx) answers skipped before the real one; the XML service sends `100 Continue`.
+const MAX_INFORMATIONAL: usize = 8;
+
+/// A complete answer from a server.
+#[derive(Debug)]
+pub struct Exchange {
+    pub header: ResponseHeader,
+    pub body: Bytes,
+    /// The server that answered.
+    pub backend: SocketAddr,
+    /// Time from the first connect attempt to the end of the answer.
+    pub elapsed: Duration,
+}
+
+/// Why no answer could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("no healthy server is available")]
+    NoBackend,
+    #[error("no server accepted the connection")]
+    ConnectFailed,
+    #[error("connecting to the servers timed out")]
+    ConnectTimeout,
+    #[error("the server did not answer in time")]
+    Timeout,
+    #[error("the server's answer is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the exchange with the server broke off")]
+    Broken,
+}
+
+impl UpstreamError {
+    /// The `kind` metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpstreamError::NoBackend => "no_backend",
+            UpstreamError::ConnectFailed => "connect_failed",
+            UpstreamError::ConnectTimeout => "connect_timeout",
+            UpstreamError::Timeout => "timeout",
+            UpstreamError::TooLarge(_) => "too_large",
+            UpstreamError::Broken => "broken",
+        }
+    }
+
+    /// The error once every server of a pool failed to connect (or none was available).
+    pub fn no_connection(tried_any: bool, timed_out: bool) -> UpstreamError {
+        match (tried_any, timed_out) {
+            (false, _) => UpstreamError::NoBackend,
+            (true, true) => UpstreamError::ConnectTimeout,
+            (true, false) => UpstreamError::ConnectFailed,
+        }
+    }
+}
+
+/// How one attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// No connection: nothing was sent, another server may take the request.
+    NotConnected { timed_out: bool },
+    /// The request (or part of it) may have reached the server.
+    Failed(UpstreamError),
+}
+
+/// Where and how to talk to one kind of server.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    /// HTTPS.
+    pub tls: bool,
+    /// `Host` header and TLS SNI; `None` means the server's address.
+    pub host: Option<&'a str>,
+    pub connect_timeout: Duration,
+    /// Bound on each read and on the whole answer.
+    pub read_timeout: Duration,
+    /// Largest answer body read.
+    pub max_response_bytes: usize,
+}
+
+impl Target<'_> {
+    fn peer(&self, addr: SocketAddr) -> HttpPeer {
+        let sni = self.host.unwrap_or_default().to_string();
+        let mut peer = HttpPeer::new(addr, self.tls, sni);
+        peer.options.connection_timeout = Some(self.connect_timeout);
+        peer.options.total_connection_timeout = Some(self.connect_timeout);
+        peer.options.read_timeout = Some(self.read_timeout);
+        peer.options.write_timeout = Some(self.read_timeout);
+        peer.options.idle_timeout = Some(POOL_IDLE_TIMEOUT);
+        peer
+    }
+
+    /// The Host header for a server: the configured name, else its address.
+    pub fn host_header(&self, addr: SocketAddr) -> String {
+        self.host.map_or_else(|| addr.to_string(), str::to_string)
+    }
+}
+
+/// Sends requests over pooled connections (Pingora's connector: reuse, TLS, timeouts).
+pub struct HttpClient {
+    connector: Connector,
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient {
+            connector: Connector::new(None),
+        }
+    }
+}
+
+impl HttpClient {
+    /// Send `request` with `body` (exact length, set by the caller) to `addr` and read the whole
+    /// answer. `Host` is set here.
+    pub async fn exchange(
+        &self,
+        target: &Target<'_>,
+        addr: SocketAddr,
+        request: &RequestHeader,
+        body: &Bytes,
+    ) -> Result<Exchange, Attempt> {
+        let started = Instant::now();
+        let peer = target.peer(addr);
+        let (mut session, _reused) = match self.connector.get_http_session(&peer).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(backend = %addr, error = %e, "connect to upstream failed");
+                return Err(Attempt::NotConnected {
+                    timed_out: e.etype() == &ErrorType::ConnectTimedout,
+                });
+            }
+        };
+        let mut request = request.clone();
+        if request
+            .insert_header("host", target.host_header(addr))
+            .is_err()
+        {
+            return Err(Attempt::Failed(UpstreamError::Broken));
+        }
+        let limit = target.max_response_bytes;
+        let exchange = async {
+            session.write_request_header(Box::new(request)).await?;
+            if !body.is_empty() {
+                session.write_request_body(body.clone(), true).await?;
+            }
+            session.finish_request_body().await?;
+            let mut informational = 0;
+            loop {
+                session.read_response_header().await?;
+                let status = session.response_header().map(|h| h.status.as_u16());
+                match status {
+                    Some(100..=199) if informational < MAX_INFORMATIONAL => informational += 1,
+                    Some(_) => break,
+                    None => return Error::e_explain(ErrorType::InvalidHTTPHeader, "no header"),
+                }
+            }
+            let mut buf = BytesMut::new();
+            while let Some(chunk) = session.read_response_body().await? {
+                if buf.len() + chunk.len() > limit {
+                    return Error::e_explain(ErrorType::Custom("too large"), "answer too large");
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok::<_, Box<Error>>(buf.freeze())
+        };
+        // The read timeout bounds each read; this bounds the whole answer against a server that
+        // trickles bytes.
+        let outcome = tokio::time::timeout(target.read_timeout, exchange).await;
+        let result = match outcome {
+            Err(_) => Err(UpstreamError::Timeout),
+            Ok(Err(e)) => Err(match e.etype() {
+                ErrorType::ReadTimedout | ErrorType::WriteTimedout => UpstreamError::Timeout,
+                ErrorType::Custom("too large") => UpstreamError::TooLarge(limit),
+                _ => {
+                    tracing::warn!(backend = %addr, error = %e, "exchange with upstream failed");
+                    UpstreamError::Broken
+                }
+            }),
+            Ok(Ok(body)) => match session.response_header() {
+                Some(h) => Ok(Exchange {
+                    header: h.clone(),
+                    body,
+                    backend: addr,
+                    elapsed: started.elapsed(),
+                }),
+                None => Err(UpstreamError::Broken),
+            },
+        };
+        if result.is_ok() && session.response_done() {
+            self.connector
+                .release_http_session(session, &peer, Some(POOL_IDLE_TIMEOUT))
+                .await;
+        }
+        result.map_err(Attempt::Failed)
+    }
+}
