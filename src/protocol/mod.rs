@@ -6,9 +6,11 @@
 
 pub mod citrix_auth;
 pub mod endpoints;
+pub mod ica;
 pub mod launch_data;
 pub mod launch_params;
 pub mod media;
+pub mod nfuse;
 pub mod ns;
 pub mod session_id;
 pub mod session_params;
