@@ -761,4 +761,89 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>&lt;&amp;&gt;&#13;\n&quot;&apos;</a>"
         );
     }
+    #[test]
+    fn decode_legacy_utf8_and_latin1() {
+        // UTF-8 is taken as it is, BOM dropped, whatever the declaration says.
+        let utf8 = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>é</a>";
+        assert!(matches!(decode_legacy(utf8.as_bytes()), Ok(Cow::Borrowed(t)) if t == utf8));
+        assert_eq!(decode_legacy(b"\xEF\xBB\xBF<a/>").unwrap(), "<a/>");
+        // Non-UTF-8 bytes are read as ISO-8859-1 only when declared so (any case, either quote).
+        for decl in [
+            &b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"[..],
+            b"<?xml version='1.0' encoding='iso-8859-1'?>",
+            b"<?xml version=\"1.0\" encoding=\"windows-1252\"?>",
+        ] {
+            let mut body = decl.to_vec();
+            body.extend_from_slice(b"<a>Caf\xe9 \xff</a>");
+            let text = decode_legacy(&body).unwrap();
+            assert!(text.ends_with("<a>Café ÿ</a>"), "{text}");
+            assert!(matches!(text, Cow::Owned(_)));
+        }
+        assert_eq!(
+            decode_legacy(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><a>\xe9</a>"),
+            Err(XmlError::NotUtf8)
+        );
+        assert_eq!(decode_legacy(b"<a>\xe9</a>"), Err(XmlError::NotUtf8));
+        // The declaration must be at the very start to count.
+        assert_eq!(
+            decode_legacy(b"<a>\xe9</a><?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"),
+            Err(XmlError::NotUtf8)
+        );
+    }
+
+    /// Every node of a legacy document, or the first error.
+    fn read_legacy(text: &str) -> Result<Vec<String>, XmlError> {
+        let mut c = Cursor::from_text(text).allow_doctype();
+        let mut out = Vec::new();
+        loop {
+            match c.next_node()? {
+                Node::Start(e) => out.push(e.local().to_string()),
+                Node::Other(Event::DocType(d)) => out.push(format!("!{}", d.into_inner())),
+                Node::Eof => return Ok(out),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn allow_doctype_skips_one_without_subset() {
+        let doc = "<?xml version=\"1.0\"?>\r\n<!DOCTYPE NFuseProtocol SYSTEM \"NFuse.dtd\">\r\n<NFuseProtocol><R/></NFuseProtocol>";
+        assert_eq!(
+            read_legacy(doc).unwrap(),
+            ["!NFuseProtocol SYSTEM \"NFuse.dtd\"", "NFuseProtocol", "R"]
+        );
+        assert_eq!(
+            read_legacy("<!DOCTYPE NFuseProtocol><a/>").unwrap().len(),
+            2
+        );
+        assert_eq!(read_legacy("<a/>").unwrap(), ["a"]);
+        // Without allow_doctype the same document is refused.
+        let mut strict = Cursor::from_text(doc);
+        assert_eq!(
+            strict.root().err(),
+            Some(XmlError::Forbidden("document type declaration"))
+        );
+    }
+
+    #[test]
+    fn allow_doctype_still_refuses_subsets_and_repeats() {
+        assert_eq!(
+            read_legacy("<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>"),
+            Err(XmlError::Forbidden("entity declaration"))
+        );
+        assert_eq!(
+            read_legacy("<!DOCTYPE a SYSTEM \"a.dtd\" []><a/>"),
+            Err(XmlError::Forbidden("document type declaration"))
+        );
+        assert_eq!(
+            read_legacy("<!DOCTYPE a><!DOCTYPE a><a/>"),
+            Err(XmlError::Forbidden("document type declaration"))
+        );
+        assert!(read_legacy("<a/><!DOCTYPE a>").is_err());
+        // A skipped DOCTYPE declares nothing: entities stay refused.
+        assert_eq!(
+            read_legacy("<!DOCTYPE a SYSTEM \"a.dtd\"><a>&nbsp;</a>"),
+            Err(XmlError::Forbidden("entity reference"))
+        );
+    }
 }

@@ -3,5 +3,8 @@
 //!
 //! - [`storefront`]: a Citrix StoreFront 3.x store (Sessions Service, endpoints, a CitrixAuth
 //!   protected resource, a redirect), with test controls and fault injection.
+//! - [`farm`]: a legacy XenApp/XenDesktop farm's XML service (NFuse protocol), with the same
+//!   kind of controls.
 
+pub mod farm;
 pub mod storefront;
