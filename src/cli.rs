@@ -1,5 +1,6 @@
 //! The command line: `-c FILE` runs the gateway, `-t -c FILE` checks a configuration, `demo` runs
-//! the embedded default in front of a simulated StoreFront store.
+//! the embedded default in front of a simulated StoreFront store, `token` mints an HS256 test token
+//! for a legacy-farm store that verifies JWTs.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -8,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use pingora::server::configuration::Opt;
 
-use crate::{config, demo, server};
+use crate::{config, demo, identity, server};
 
 /// A gateway for the Citrix StoreFront Sessions Service.
 #[derive(Debug, Parser)]
@@ -36,6 +37,29 @@ pub enum Command {
     /// Run the gateway on its embedded default in front of a simulated StoreFront store, and
     /// print commands to try.
     Demo(DemoArgs),
+    /// Print an HS256 CitrixAuth token for a user, signed with a shared secret file (for tests and
+    /// demos of a store whose identity source is an HS256 JWT).
+    Token(TokenArgs),
+}
+
+/// What the minted token says.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// HS256 secret file (at least 32 bytes; trailing whitespace ignored).
+    #[arg(long, value_name = "FILE")]
+    pub key: std::path::PathBuf,
+    /// User name, e.g. 'CORP\alice' (the `sub` claim).
+    #[arg(long)]
+    pub user: String,
+    /// Audience (the `aud` claim).
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: u64,
+    /// Group SID (`S-1-...`); repeat for several.
+    #[arg(long = "sid", value_name = "SID")]
+    pub sids: Vec<String>,
 }
 
 /// Addresses of the demo.
@@ -62,10 +86,37 @@ fn init_logging() {
         .try_init();
 }
 
+fn token(args: &TokenArgs) -> anyhow::Result<ExitCode> {
+    // The same name rules as the verifier's, with any domain allowed for names that carry none.
+    if identity::map_user(&args.user, Some("D")).is_none() {
+        anyhow::bail!(
+            "--user '{}' is not a usable user name (DOMAIN\\user, user@suffix or user)",
+            args.user
+        );
+    }
+    if let Some(bad) = args.sids.iter().find(|s| !identity::check_sid(s)) {
+        anyhow::bail!("--sid {bad:?} is not a SID (S-1-...)");
+    }
+    let secret = identity::read_secret(&args.key)?;
+    let token = identity::mint_hs256(
+        &secret,
+        &args.user,
+        args.audience.as_deref(),
+        std::time::Duration::from_secs(args.ttl),
+        &args.sids,
+    )?;
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Some(Command::Demo(args)) = cli.command {
-        demo::run(&args)?;
-        return Ok(ExitCode::SUCCESS);
+    match cli.command {
+        Some(Command::Demo(args)) => {
+            demo::run(&args)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Token(args)) => return token(&args),
+        None => {}
     }
     let Some(path) = cli.conf else {
         anyhow::bail!(

@@ -16,6 +16,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod identity;
 pub mod metrics;
 pub mod protocol;
 pub mod proxy;
