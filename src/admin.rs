@@ -36,7 +36,7 @@ impl AdminApp {
         let gauge = &Metrics::get().backend_up;
         let mut down = Vec::new();
         for route in self.router.stores() {
-            let health = route.pool.health();
+            let health: Vec<_> = route.pools.iter().flat_map(|p| p.health()).collect();
             for (addr, up) in &health {
                 gauge
                     .with_label_values(&[route.store.name.as_str(), &addr.to_string()])

@@ -16,6 +16,11 @@ pub const UPSTREAM_ERRORS_TOTAL: &str = "sessiongate_upstream_errors_total";
 pub const UPSTREAM_DURATION_SECONDS: &str = "sessiongate_upstream_duration_seconds";
 pub const ACTIVE_SESSION_QUERIES_TOTAL: &str = "sessiongate_active_session_queries_total";
 pub const BACKEND_UP: &str = "sessiongate_backend_up";
+pub const FARM_REQUESTS_TOTAL: &str = "sessiongate_farm_requests_total";
+pub const FARM_REQUEST_DURATION_SECONDS: &str = "sessiongate_farm_request_duration_seconds";
+pub const PARTIAL_ENUMERATIONS_TOTAL: &str = "sessiongate_partial_enumerations_total";
+pub const FARM_ACTIVE_SESSION_QUERIES_TOTAL: &str = "sessiongate_farm_active_session_queries_total";
+pub const TOKEN_VERIFICATIONS_TOTAL: &str = "sessiongate_token_verifications_total";
 pub const BUILD_INFO: &str = "sessiongate_build_info";
 
 /// Store label for requests that matched no store.
@@ -43,6 +48,31 @@ impl ActiveQueryOutcome {
             ActiveQueryOutcome::Allowed => "allowed",
             ActiveQueryOutcome::Stripped => "stripped",
             ActiveQueryOutcome::Refused => "refused",
+        }
+    }
+}
+
+/// What the active-session safeguard did for one farm of one `available` request that asked
+/// for active sessions (`action` label of [`FARM_ACTIVE_SESSION_QUERIES_TOTAL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SafeguardAction {
+    /// Active sessions were asked for: on a pre-XD7 farm this disconnects them.
+    Allowed,
+    /// Only disconnected sessions were asked for.
+    Stripped,
+    /// The request was refused because of this farm's policy.
+    Refused,
+    /// The farm was not queried at all (`appSessionsOnly` and a pre-XD7 desktop farm).
+    Skipped,
+}
+
+impl SafeguardAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SafeguardAction::Allowed => "allowed",
+            SafeguardAction::Stripped => "stripped",
+            SafeguardAction::Refused => "refused",
+            SafeguardAction::Skipped => "skipped",
         }
     }
 }
@@ -75,6 +105,16 @@ pub struct Metrics {
     pub active_session_queries: IntCounterVec,
     /// `store`, `backend` (configured address; set from health checks).
     pub backend_up: IntGaugeVec,
+    /// `store`, `farm`, `request` (NFuse request type), `outcome`.
+    pub farm_requests: IntCounterVec,
+    /// `store`, `farm`, `request`.
+    pub farm_request_duration: HistogramVec,
+    /// `store`: `available` answers that lack at least one farm.
+    pub partial_enumerations: IntCounterVec,
+    /// `store`, `farm`, `action` ([`SafeguardAction`]).
+    pub farm_active_session_queries: IntCounterVec,
+    /// `store`, `outcome` (`ok`, `missing`, `invalid`, `expired`, `unavailable`).
+    pub token_verifications: IntCounterVec,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
@@ -149,6 +189,31 @@ impl Metrics {
                     BACKEND_UP,
                     "1 when the backend passes its health check, 0 otherwise.",
                     &["store", "backend"],
+                ),
+                farm_requests: counter(
+                    FARM_REQUESTS_TOTAL,
+                    "NFuse requests to farm XML brokers, by farm, request type and outcome.",
+                    &["store", "farm", "request", "outcome"],
+                ),
+                farm_request_duration: histogram(
+                    FARM_REQUEST_DURATION_SECONDS,
+                    "Time of one NFuse request to a farm, failover included.",
+                    &["store", "farm", "request"],
+                ),
+                partial_enumerations: counter(
+                    PARTIAL_ENUMERATIONS_TOTAL,
+                    "Session lists answered without every farm (enumeration=\"partial\").",
+                    &["store"],
+                ),
+                farm_active_session_queries: counter(
+                    FARM_ACTIVE_SESSION_QUERIES_TOTAL,
+                    "Requests to list active sessions, by farm and what the safeguard did.",
+                    &["store", "farm", "action"],
+                ),
+                token_verifications: counter(
+                    TOKEN_VERIFICATIONS_TOTAL,
+                    "Tokens verified by the gateway for farm-backed stores, by outcome.",
+                    &["store", "outcome"],
                 ),
             }
         })

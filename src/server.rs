@@ -14,6 +14,7 @@ use pingora::services::ServiceWithDependents;
 use tokio::sync::Notify;
 
 use crate::admin::AdminApp;
+use crate::backend::farm::NfuseHealthCheck;
 use crate::config::{Backend, Config};
 use crate::proxy::Gateway;
 use crate::routing::{Pool, Router, StoreRoute};
@@ -36,23 +37,51 @@ fn routes(config: &Config) -> Result<(Router, Vec<Box<dyn ServiceWithDependents>
     let mut stores = Vec::new();
     let mut services: Vec<Box<dyn ServiceWithDependents>> = Vec::new();
     for store in &config.stores {
-        let Backend::StoreFront(sf) = &store.backend;
         let pool_error = |source| ServerError::Pool {
             store: store.name.clone(),
             source,
         };
-        let pool = match sf.health_check_interval {
-            Some(interval) => {
-                let (pool, service) = Pool::with_health_check(&store.name, &sf.upstreams, interval)
-                    .map_err(pool_error)?;
-                services.push(Box::new(service));
-                pool
+        let mut pools = Vec::new();
+        match &store.backend {
+            Backend::StoreFront(sf) => {
+                let pool = match sf.health_check_interval {
+                    Some(interval) => {
+                        let (pool, service) =
+                            Pool::with_tcp_check(&store.name, &sf.upstreams, interval)
+                                .map_err(pool_error)?;
+                        services.push(Box::new(service));
+                        pool
+                    }
+                    None => Pool::new(&sf.upstreams).map_err(pool_error)?,
+                };
+                pools.push(pool);
             }
-            None => Pool::new(&sf.upstreams).map_err(pool_error)?,
-        };
+            Backend::Farms(farms) => {
+                for farm in &farms.farms {
+                    let pool = match farm.health_check_interval {
+                        Some(interval) => {
+                            let check = NfuseHealthCheck::new(farm.clone())
+                                .map_err(|e| pool_error(std::io::Error::other(e.to_string())))?;
+                            let name = format!("{} farm {}", store.name, farm.name);
+                            let (pool, service) = Pool::with_health_check(
+                                &name,
+                                &farm.brokers,
+                                interval,
+                                Box::new(check),
+                            )
+                            .map_err(pool_error)?;
+                            services.push(Box::new(service));
+                            pool
+                        }
+                        None => Pool::new(&farm.brokers).map_err(pool_error)?,
+                    };
+                    pools.push(pool);
+                }
+            }
+        }
         stores.push(StoreRoute {
             store: store.clone(),
-            pool,
+            pools,
         });
     }
     Ok((Router::new(stores), services))

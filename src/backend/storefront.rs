@@ -41,14 +41,14 @@ impl StoreFrontClient {
     pub async fn send(
         &self,
         sf: &StoreFront,
-        pool: &Pool,
+        pool: Option<&Pool>,
         request: RequestHeader,
         body: Bytes,
     ) -> Result<Exchange, UpstreamError> {
         let target = target(sf);
         let mut tried: Vec<SocketAddr> = Vec::new();
         let mut timed_out = false;
-        while let Some(addr) = pool.select(&tried) {
+        while let Some(addr) = pool.and_then(|p| p.select(&tried)) {
             tried.push(addr);
             match self.http.exchange(&target, addr, &request, &body).await {
                 Ok(exchange) => return Ok(exchange),

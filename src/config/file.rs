@@ -25,6 +25,23 @@ pub const DEFAULT_READ_TIMEOUT_MS: u64 = 15_000;
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Default health-check interval.
 pub const DEFAULT_HEALTH_CHECK_INTERVAL_MS: u64 = 5_000;
+/// Default time a farm's broker gets to answer one NFuse request (a fan-out waits at most this
+/// long for a farm, plus the connect timeout).
+pub const DEFAULT_FARM_TIMEOUT_MS: u64 = 5_000;
+/// Default limit on a broker's answer: session lists are small.
+pub const DEFAULT_FARM_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// Default interval of the NFuse health check of each broker.
+pub const DEFAULT_FARM_HEALTH_CHECK_INTERVAL_MS: u64 = 10_000;
+/// Default lifetime of a logon ticket asked for at launch (Web Interface uses 200 s).
+pub const DEFAULT_TICKET_TTL_SECONDS: u32 = 200;
+/// Default leeway on JWT `exp` / `nbf`.
+pub const DEFAULT_JWT_LEEWAY_SECONDS: u64 = 60;
+/// Default introspection timeout.
+pub const DEFAULT_INTROSPECTION_TIMEOUT_MS: u64 = 2_000;
+/// Default time an introspection result is reused.
+pub const DEFAULT_INTROSPECTION_CACHE_TTL_SECONDS: u64 = 60;
+/// Default number of cached introspection results.
+pub const DEFAULT_INTROSPECTION_CACHE_ENTRIES: usize = 10_000;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -45,6 +62,10 @@ pub struct FileConfig {
     /// The stores served.
     #[serde(default)]
     pub stores: Vec<StoreConfig>,
+    /// Secret (at least 32 bytes) that signs the session ids of farm sessions; every gateway
+    /// instance in front of the same farms must use the same one. Required with `farms:`.
+    #[serde(default)]
+    pub session_id_key_file: Option<String>,
 }
 
 /// Policy for sessionparams that ask for active sessions.
@@ -79,6 +100,130 @@ pub struct StoreConfig {
     /// StoreFront servers behind this store.
     #[serde(default)]
     pub storefront: Option<StoreFrontConfig>,
+    /// Legacy farms behind this store (instead of `storefront`).
+    #[serde(default)]
+    pub farms: Option<Vec<FarmConfig>>,
+    /// How the gateway verifies tokens itself (required with `farms:`).
+    #[serde(default)]
+    pub identity: Option<IdentityFileConfig>,
+}
+
+/// What a farm publishes, which decides whether `appSessionsOnly` queries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FarmHostsConfig {
+    Apps,
+    Desktops,
+    #[default]
+    Both,
+}
+
+/// One legacy farm, reached through its XML brokers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FarmConfig {
+    /// Farm name: `publishername` in answers and the `farm` metric label.
+    pub name: String,
+    /// `host:port` of each XML broker of the farm.
+    pub brokers: Vec<String>,
+    /// Talk HTTPS to the brokers (SSL Relay or IIS).
+    #[serde(default)]
+    pub tls: bool,
+    /// Host header and TLS SNI; defaults to the broker's address.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Older than XenDesktop 7: listing active sessions there disconnects them. Assumed unless
+    /// set to false, because the safe mistake is to not list active sessions.
+    #[serde(default = "default_true")]
+    pub pre_xd7: bool,
+    /// What the farm publishes.
+    #[serde(default)]
+    pub hosts: FarmHostsConfig,
+    /// StoreFront's `LegacyWorkspaceControl`: query this farm even for `appSessionsOnly`.
+    #[serde(default)]
+    pub legacy_workspace_control: bool,
+    /// Overrides the store's `active_sessions` for this farm.
+    #[serde(default)]
+    pub active_sessions: Option<ActiveSessionsConfig>,
+    /// Connect timeout, milliseconds.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_ms: u64,
+    /// Time a broker gets to answer one request, milliseconds.
+    #[serde(default = "default_farm_timeout")]
+    pub timeout_ms: u64,
+    /// Largest broker answer read, bytes.
+    #[serde(default = "default_farm_max_response")]
+    pub max_response_bytes: usize,
+    /// NFuse health check of each broker; `0` turns it off.
+    #[serde(default = "default_farm_health_interval")]
+    pub health_check_interval_ms: u64,
+    /// Lifetime of the logon ticket requested at launch, seconds.
+    #[serde(default = "default_ticket_ttl")]
+    pub ticket_ttl_seconds: u32,
+}
+
+/// JWT signature algorithms accepted; exactly one per store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum JwtAlgorithmConfig {
+    HS256,
+    RS256,
+    ES256,
+}
+
+/// Token verification of a farm-backed store: `jwt` or `introspection`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityFileConfig {
+    #[serde(default)]
+    pub jwt: Option<JwtFileConfig>,
+    #[serde(default)]
+    pub introspection: Option<IntrospectionFileConfig>,
+    /// Claim holding the user (`DOMAIN\user`, `user@domain` or `user`).
+    #[serde(default = "default_user_claim")]
+    pub user_claim: String,
+    /// Claim holding the user's SIDs (an array of strings), sent to the farms when present.
+    #[serde(default)]
+    pub sids_claim: Option<String>,
+    /// NetBIOS domain for user names without one.
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
+/// Local JWT verification.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtFileConfig {
+    pub algorithm: JwtAlgorithmConfig,
+    /// HS256: the shared secret; RS256/ES256: the PEM public key.
+    pub key_file: String,
+    /// Accepted `aud` values; empty means `aud` is not checked.
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// Required `iss`, if set.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default = "default_leeway")]
+    pub leeway_seconds: u64,
+}
+
+/// RFC 7662 token introspection.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionFileConfig {
+    /// `http(s)://host:port/path` of the introspection endpoint.
+    pub url: String,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret_file: Option<String>,
+    #[serde(default = "default_introspection_timeout")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_cache_ttl")]
+    pub cache_ttl_seconds: u64,
+    #[serde(default = "default_cache_entries")]
+    pub cache_entries: usize,
+    #[serde(default)]
+    pub audience: Vec<String>,
 }
 
 /// What the gateway's own 401 challenge says.
@@ -152,4 +297,34 @@ fn default_max_response() -> usize {
 }
 fn default_health_interval() -> u64 {
     DEFAULT_HEALTH_CHECK_INTERVAL_MS
+}
+fn default_true() -> bool {
+    true
+}
+fn default_farm_timeout() -> u64 {
+    DEFAULT_FARM_TIMEOUT_MS
+}
+fn default_farm_max_response() -> usize {
+    DEFAULT_FARM_MAX_RESPONSE_BYTES
+}
+fn default_farm_health_interval() -> u64 {
+    DEFAULT_FARM_HEALTH_CHECK_INTERVAL_MS
+}
+fn default_ticket_ttl() -> u32 {
+    DEFAULT_TICKET_TTL_SECONDS
+}
+fn default_user_claim() -> String {
+    "sub".to_string()
+}
+fn default_leeway() -> u64 {
+    DEFAULT_JWT_LEEWAY_SECONDS
+}
+fn default_introspection_timeout() -> u64 {
+    DEFAULT_INTROSPECTION_TIMEOUT_MS
+}
+fn default_cache_ttl() -> u64 {
+    DEFAULT_INTROSPECTION_CACHE_TTL_SECONDS
+}
+fn default_cache_entries() -> usize {
+    DEFAULT_INTROSPECTION_CACHE_ENTRIES
 }

@@ -9,7 +9,10 @@ pub mod runtime;
 pub mod validate;
 
 pub use error::{ConfigError, ConfigIssue};
-pub use runtime::{ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Store, StoreFront};
+pub use runtime::{
+    ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Farm, FarmHosts, Farms, Store,
+    StoreFront, TokenVerifier,
+};
 
 /// Parse and validate configuration text; `origin` names it in errors (a file path).
 pub fn from_yaml(text: &str, origin: &str) -> Result<Config, ConfigError> {

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::identity::Verifier;
 use crate::protocol::citrix_auth::Challenge;
+use crate::protocol::session_id::SessionIdKey;
 use crate::protocol::url::UrlMap;
 
 /// The whole gateway.
@@ -53,7 +55,7 @@ pub struct Store {
     pub path: String,
     /// Public base URL, no trailing slash.
     pub public_url: String,
-    /// Active-session policy.
+    /// Active-session policy (StoreFront stores; farms have their own, see [`Farm`]).
     pub active_sessions: ActiveSessionPolicy,
     /// Request body limit, bytes.
     pub max_body_bytes: usize,
@@ -83,6 +85,89 @@ impl ChallengeTemplate {
 pub enum Backend {
     /// StoreFront servers: passthrough with validation and rewriting.
     StoreFront(StoreFront),
+    /// Legacy farms: the gateway answers the Sessions Service itself over NFuse.
+    Farms(Farms),
+}
+
+/// The legacy farms behind a store, and what the gateway needs to speak for their users.
+#[derive(Debug, Clone)]
+pub struct Farms {
+    /// In configuration order, which is also the order of merged session lists.
+    pub farms: Vec<Arc<Farm>>,
+    /// Signs the session ids handed to clients.
+    pub session_ids: SessionIdKey,
+    /// Verifies the clients' tokens: the farms trust the gateway, so the gateway trusts no one.
+    pub identity: TokenVerifier,
+}
+
+/// The store's token verifier, shared by every request.
+#[derive(Clone)]
+pub struct TokenVerifier(pub Arc<Verifier>);
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Holds key material.
+        f.write_str("TokenVerifier(..)")
+    }
+}
+
+impl std::ops::Deref for TokenVerifier {
+    type Target = Verifier;
+    fn deref(&self) -> &Verifier {
+        &self.0
+    }
+}
+
+impl Farms {
+    /// The farm called `name`.
+    pub fn farm(&self, name: &str) -> Option<&Arc<Farm>> {
+        self.farms.iter().find(|f| f.name == name)
+    }
+}
+
+/// What a farm publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FarmHosts {
+    Apps,
+    Desktops,
+    Both,
+}
+
+/// One legacy farm.
+#[derive(Debug, Clone)]
+pub struct Farm {
+    /// `publishername` and the `farm` metric label.
+    pub name: String,
+    /// Resolved broker addresses.
+    pub brokers: Vec<SocketAddr>,
+    /// HTTPS to the brokers.
+    pub tls: bool,
+    /// Host header and TLS SNI; `None` means the broker's address.
+    pub host: Option<String>,
+    pub connect_timeout: Duration,
+    /// Time a broker gets to answer one request.
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+    /// NFuse health-check interval, if checks are on.
+    pub health_check_interval: Option<Duration>,
+    /// Older than XenDesktop 7: listing active sessions disconnects them.
+    pub pre_xd7: bool,
+    pub hosts: FarmHosts,
+    /// Query even for `appSessionsOnly` (StoreFront's `LegacyWorkspaceControl`).
+    pub legacy_workspace_control: bool,
+    /// The active-session policy in force for this farm (override, store, or the pre-XD7 default).
+    pub active_sessions: ActiveSessionPolicy,
+    /// Lifetime of launch tickets, seconds.
+    pub ticket_ttl_seconds: u32,
+}
+
+impl Farm {
+    /// Is the farm queried when the client asks for `appSessionsOnly`? Not a pre-XD7 desktop
+    /// farm, "so as not to disconnect active desktops" (Sessions Service documentation), unless
+    /// legacy workspace control is on.
+    pub fn serves_app_sessions_only(&self) -> bool {
+        self.legacy_workspace_control || !(self.pre_xd7 && self.hosts == FarmHosts::Desktops)
+    }
 }
 
 /// A pool of StoreFront servers.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::{FarmHosts, Farms};
 
 const MINIMAL: &str = r#"
 stores:
@@ -41,7 +42,9 @@ fn minimal_file_gets_defaults() {
         s.challenge.serviceroot_hint,
         "https://workspace.example.com/Citrix/Store/resources/v2"
     );
-    let Backend::StoreFront(sf) = &s.backend;
+    let Backend::StoreFront(sf) = &s.backend else {
+        panic!("a StoreFront store")
+    };
     assert_eq!(sf.upstream_path, "/Citrix/Store");
     assert_eq!(sf.upstreams, vec!["10.0.0.11:80".parse().unwrap()]);
     assert_eq!(
@@ -172,4 +175,186 @@ fn tls_needs_a_host_name_to_check() {
         "tls: true\n      host: sf.corp.example.com\n      upstream_path:",
     );
     assert!(from_yaml(&ok, "t").is_ok());
+}
+
+/// A farm store with key files from the identity fixtures and a fresh session-id key.
+fn farm_yaml(farms: &str, store_extra: &str) -> String {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    format!(
+        r#"
+session_id_key_file: {dir}/tests/fixtures/identity/hs256.secret
+stores:
+  - path: /Citrix/Legacy
+    public_url: https://workspace.example.com/Citrix/Legacy
+{store_extra}    identity:
+      jwt:
+        algorithm: HS256
+        key_file: {dir}/tests/fixtures/identity/hs256.secret
+    farms:
+{farms}"#
+    )
+}
+
+fn farms_of(c: &Config) -> &Farms {
+    match &c.stores[0].backend {
+        Backend::Farms(f) => f,
+        other => panic!("not a farm store: {other:?}"),
+    }
+}
+
+#[test]
+fn farm_defaults_protect_pre_xd7_farms() {
+    let c = from_yaml(
+        &farm_yaml(
+            "      - name: XA65\n        brokers: [\"10.0.1.10:8080\"]\n      - name: XD7\n        brokers: [\"10.0.2.10:80\"]\n        pre_xd7: false\n",
+            "",
+        ),
+        "t",
+    )
+    .unwrap();
+    let f = farms_of(&c);
+    assert_eq!(f.farms.len(), 2);
+    let (xa, xd) = (&f.farms[0], &f.farms[1]);
+    assert!(
+        xa.pre_xd7,
+        "a farm is assumed pre-XD7 unless told otherwise"
+    );
+    assert_eq!(xa.active_sessions, ActiveSessionPolicy::Strip);
+    assert_eq!(xd.active_sessions, ActiveSessionPolicy::Allow);
+    assert_eq!(xa.hosts, FarmHosts::Both);
+    assert_eq!(xa.timeout, std::time::Duration::from_millis(5000));
+    assert_eq!(xa.ticket_ttl_seconds, 200);
+    assert!(xa.health_check_interval.is_some());
+}
+
+#[test]
+fn farm_policy_precedence_is_farm_then_store_then_default() {
+    let c = from_yaml(
+        &farm_yaml(
+            "      - name: A\n        brokers: [\"10.0.1.10:8080\"]\n        active_sessions: allow\n      - name: B\n        brokers: [\"10.0.1.11:8080\"]\n",
+            "    active_sessions: reject\n",
+        ),
+        "t",
+    )
+    .unwrap();
+    let f = farms_of(&c);
+    assert_eq!(f.farms[0].active_sessions, ActiveSessionPolicy::Allow);
+    assert_eq!(f.farms[1].active_sessions, ActiveSessionPolicy::Reject);
+}
+
+#[test]
+fn app_sessions_only_skips_only_pre_xd7_desktop_farms() {
+    let c = from_yaml(
+        &farm_yaml(
+            "      - name: XD5\n        brokers: [\"10.0.1.10:8080\"]\n        hosts: desktops\n      - name: XD5L\n        brokers: [\"10.0.1.11:8080\"]\n        hosts: desktops\n        legacy_workspace_control: true\n      - name: XA6\n        brokers: [\"10.0.1.12:8080\"]\n        hosts: both\n      - name: XD7\n        brokers: [\"10.0.1.13:8080\"]\n        hosts: desktops\n        pre_xd7: false\n",
+            "",
+        ),
+        "t",
+    )
+    .unwrap();
+    let served: Vec<bool> = farms_of(&c)
+        .farms
+        .iter()
+        .map(|f| f.serves_app_sessions_only())
+        .collect();
+    assert_eq!(served, vec![false, true, true, true]);
+}
+
+#[test]
+fn farm_store_problems_are_all_reported() {
+    let text = farm_yaml(
+        "      - name: \"bad/name\"\n        brokers: []\n        tls: true\n        timeout_ms: 0\n        ticket_ttl_seconds: 5\n      - name: A\n        brokers: [\"nowhere\"]\n      - name: a\n        brokers: [\"10.0.0.1:80\"]\n",
+        "",
+    );
+    let keys: Vec<String> = issues(&text).into_iter().map(|i| i.key).collect();
+    for want in [
+        "stores[0].farms[0].name",
+        "stores[0].farms[0].brokers",
+        "stores[0].farms[0].host",
+        "stores[0].farms[0].timeout_ms",
+        "stores[0].farms[0].ticket_ttl_seconds",
+        "stores[0].farms[1].brokers[0]",
+        "stores[0].farms[2].name",
+    ] {
+        assert!(keys.iter().any(|k| k == want), "{want} not in {keys:?}");
+    }
+}
+
+#[test]
+fn a_store_has_one_backend() {
+    let text = farm_yaml(
+        "      - name: A\n        brokers: [\"10.0.1.10:8080\"]\n",
+        "    storefront:\n      upstreams: [\"10.0.0.11:80\"]\n      upstream_path: /Citrix/Store\n",
+    );
+    let found = issues(&text);
+    assert!(
+        found
+            .iter()
+            .any(|i| i.key == "stores[0]" && i.problem.contains("both")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn farms_need_identity_and_a_session_id_key() {
+    let text = r#"
+stores:
+  - path: /Citrix/Legacy
+    public_url: https://workspace.example.com/Citrix/Legacy
+    farms:
+      - name: A
+        brokers: ["10.0.1.10:8080"]
+"#;
+    let keys: Vec<String> = issues(text).into_iter().map(|i| i.key).collect();
+    assert!(
+        keys.contains(&"session_id_key_file".to_string()),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&"stores[0].identity".to_string()), "{keys:?}");
+
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let short = farm_yaml(
+        "      - name: A\n        brokers: [\"10.0.1.10:8080\"]\n",
+        "",
+    )
+    .replace(
+        &format!("session_id_key_file: {dir}/tests/fixtures/identity/hs256.secret"),
+        &format!("session_id_key_file: {dir}/tests/fixtures/identity/hs256-short.secret"),
+    );
+    let found = issues(&short);
+    assert!(
+        found
+            .iter()
+            .any(|i| i.key == "session_id_key_file" && i.problem.contains("fewer than 32")),
+        "{found:?}"
+    );
+    let missing = farm_yaml(
+        "      - name: A\n        brokers: [\"10.0.1.10:8080\"]\n",
+        "",
+    )
+    .replace("hs256.secret\n    farms", "no-such-file\n    farms");
+    let found = issues(&missing);
+    assert!(
+        found.iter().any(|i| i.key == "stores[0].identity"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn identity_needs_exactly_one_source() {
+    let text = farm_yaml(
+        "      - name: A\n        brokers: [\"10.0.1.10:8080\"]\n",
+        "",
+    )
+    .replace(
+        "    identity:\n",
+        "    identity:\n      introspection:\n        url: https://idp.example.com/introspect\n",
+    );
+    let found = issues(&text);
+    assert!(
+        found
+            .iter()
+            .any(|i| i.key == "stores[0].identity" && i.problem.contains("exactly one")),
+        "{found:?}"
+    );
 }

@@ -8,9 +8,12 @@ use bytes::Bytes;
 use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
 
+use crate::backend::farm::FarmCallError;
 use crate::backend::storefront::UpstreamError;
 use crate::config::Store;
+use crate::identity::IdentityError;
 use crate::protocol::citrix_auth::AuthError;
+use crate::protocol::nfuse::ErrorId;
 use crate::protocol::session_params::ParamsError;
 
 /// Header carrying the reason of an answer the gateway made itself.
@@ -45,6 +48,14 @@ pub enum GatewayError {
     Upstream(UpstreamError),
     #[error("the StoreFront server sent an answer the gateway could not read")]
     BadUpstreamAnswer,
+    #[error("the token was not accepted ({})", .0.label())]
+    Token(IdentityError),
+    #[error("no farm answered")]
+    FarmsUnavailable,
+    #[error("{0}")]
+    Farm(FarmCallError),
+    #[error("the farm refused the gateway's request ({}); check XML trust and the farm's version", .0.as_str())]
+    FarmRefused(ErrorId),
 }
 
 impl GatewayError {
@@ -69,6 +80,13 @@ impl GatewayError {
                 | UpstreamError::Broken => 502,
             },
             GatewayError::BadUpstreamAnswer => 502,
+            GatewayError::Token(IdentityError::Unavailable) => 503,
+            GatewayError::Token(_) => 401,
+            GatewayError::FarmsUnavailable | GatewayError::FarmRefused(_) => 502,
+            GatewayError::Farm(FarmCallError::Upstream(u)) => {
+                GatewayError::Upstream(u.clone()).status()
+            }
+            GatewayError::Farm(_) => 502,
         }
     }
 
@@ -95,6 +113,20 @@ impl GatewayError {
                 UpstreamError::Broken => "upstream_broken",
             },
             GatewayError::BadUpstreamAnswer => "upstream_bad_answer",
+            GatewayError::Token(IdentityError::Unavailable) => "token_service_unavailable",
+            GatewayError::Token(IdentityError::Expired) => "token_expired",
+            GatewayError::Token(IdentityError::Invalid) => "token_invalid",
+            GatewayError::FarmsUnavailable => "farms_unavailable",
+            GatewayError::Farm(FarmCallError::Upstream(u)) => {
+                GatewayError::Upstream(u.clone()).reason()
+            }
+            GatewayError::Farm(FarmCallError::Farm(_)) | GatewayError::FarmRefused(_) => {
+                "farm_refused"
+            }
+            GatewayError::Farm(FarmCallError::Request(_)) => "farm_request_invalid",
+            GatewayError::Farm(FarmCallError::Status(_) | FarmCallError::Answer(_)) => {
+                "upstream_bad_answer"
+            }
         }
     }
 
@@ -104,6 +136,10 @@ impl GatewayError {
         match self {
             GatewayError::Upstream(u) => Some(u.kind()),
             GatewayError::BadUpstreamAnswer => Some("bad_answer"),
+            GatewayError::Token(IdentityError::Unavailable) => Some("token_service"),
+            GatewayError::FarmsUnavailable => Some("farms_unavailable"),
+            GatewayError::Farm(e) => Some(e.outcome()),
+            GatewayError::FarmRefused(_) => Some("farm_error"),
             _ => None,
         }
     }
@@ -129,6 +165,12 @@ impl GatewayError {
         match self {
             GatewayError::MethodNotAllowed => h.insert_header("allow", "POST")?,
             GatewayError::Unauthorized(e) => {
+                if let Some(store) = store {
+                    let challenge = store.challenge.with_reason(e.challenge_reason());
+                    h.insert_header("www-authenticate", challenge.render())?;
+                }
+            }
+            GatewayError::Token(e) if self.status() == 401 => {
                 if let Some(store) = store {
                     let challenge = store.challenge.with_reason(e.challenge_reason());
                     h.insert_header("www-authenticate", challenge.render())?;

@@ -11,6 +11,7 @@ pub mod body;
 pub mod checks;
 pub mod ctx;
 pub mod error;
+pub mod farms;
 pub mod forwarding;
 pub mod passthrough;
 pub mod sessions;
@@ -23,6 +24,7 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorSource, ErrorType};
 
+use crate::backend::farm::FarmClient;
 use crate::backend::storefront::{StoreFrontClient, UpstreamError};
 use crate::config::Backend;
 use crate::metrics::{self, Metrics};
@@ -34,6 +36,7 @@ pub use error::GatewayError;
 pub struct Gateway {
     router: Arc<Router>,
     client: StoreFrontClient,
+    farms: Arc<FarmClient>,
 }
 
 impl Gateway {
@@ -41,6 +44,7 @@ impl Gateway {
         Gateway {
             router,
             client: StoreFrontClient::default(),
+            farms: Arc::new(FarmClient::default()),
         }
     }
 
@@ -111,7 +115,11 @@ impl ProxyHttp for Gateway {
         ctx.operation = Some(operation.clone());
         match operation {
             Operation::Passthrough => {
-                let Backend::StoreFront(sf) = &store.store.backend;
+                let Backend::StoreFront(sf) = &store.store.backend else {
+                    // A farm-backed store serves the Sessions Service and nothing else.
+                    self.reject(session, ctx, GatewayError::NoRoute).await;
+                    return Ok(true);
+                };
                 ctx.upstream_target = Some(format!("{}/{}", sf.upstream_path, rest));
                 return Ok(false);
             }
@@ -121,8 +129,17 @@ impl ProxyHttp for Gateway {
             }
             _ => {}
         }
-        if let Err(e) = sessions::serve(&self.client, session, &store, &operation, &rest, ctx).await
-        {
+        let served = match &store.store.backend {
+            Backend::Farms(farms) if operation.is_sessions() => {
+                farms::serve(&self.farms, session, &store, farms, &operation, ctx).await
+            }
+            // A farm-backed store has no endpoints document or anything else to read.
+            Backend::Farms(_) => Err(GatewayError::NoRoute),
+            Backend::StoreFront(_) => {
+                sessions::serve(&self.client, session, &store, &operation, &rest, ctx).await
+            }
+        };
+        if let Err(e) = served {
             self.reject(session, ctx, e).await;
         }
         Ok(true)

@@ -17,8 +17,10 @@ pub fn peer(ctx: &mut RequestCtx) -> pingora::Result<Box<HttpPeer>> {
     let Some(route) = ctx.store.clone() else {
         return Error::e_explain(ErrorType::InternalError, "passthrough without a store");
     };
-    let Backend::StoreFront(sf) = &route.store.backend;
-    let Some(addr) = route.pool.select(&ctx.tried) else {
+    let Backend::StoreFront(sf) = &route.store.backend else {
+        return Error::e_explain(ErrorType::InternalError, "passthrough to a farm store");
+    };
+    let Some(addr) = route.pools.first().and_then(|p| p.select(&ctx.tried)) else {
         return Error::e_explain(ErrorType::ConnectNoRoute, "no StoreFront server available");
     };
     ctx.backend = Some(addr);
@@ -40,7 +42,9 @@ pub fn upstream_request(
     else {
         return Error::e_explain(ErrorType::InternalError, "passthrough without a target");
     };
-    let Backend::StoreFront(sf) = &route.store.backend;
+    let Backend::StoreFront(sf) = &route.store.backend else {
+        return Error::e_explain(ErrorType::InternalError, "passthrough to a farm store");
+    };
     let uri = target
         .parse::<http::Uri>()
         .map_err(|e| Error::because(ErrorType::InvalidHTTPHeader, "upstream path", e))?;
@@ -52,8 +56,9 @@ pub fn upstream_request(
 /// Point `Location` and challenges at the public side.
 pub fn upstream_response(resp: &mut ResponseHeader, ctx: &RequestCtx) -> pingora::Result<()> {
     if let Some(route) = &ctx.store {
-        let Backend::StoreFront(sf) = &route.store.backend;
-        answer::rewrite_headers(resp, &route.store, &sf.url_map)?;
+        if let Backend::StoreFront(sf) = &route.store.backend {
+            answer::rewrite_headers(resp, &route.store, &sf.url_map)?;
+        }
     }
     Ok(())
 }

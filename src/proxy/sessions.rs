@@ -68,24 +68,34 @@ fn apply_policy(
     Ok(())
 }
 
-/// Header checks, body read, parse, validate, policy, canonical body.
-async fn canonicalise(
-    session: &mut Session,
-    store: &Store,
-    operation: &Operation,
-    ctx: &mut RequestCtx,
-) -> Result<Canonical, GatewayError> {
+/// A validated request body.
+pub enum Params {
+    /// `sessionparams` of `available`, `disconnect`, `logoff`.
+    Session(session_params::SessionParams),
+    /// `launchparams` of a launch (boxed: sixteen optional fields).
+    Launch(Box<launch_params::LaunchParams>),
+}
+
+/// Header checks (405, 401, 406, 400, 413) of a Sessions Service request; `BadSessionId` is 404.
+pub fn check(session: &Session, store: &Store, operation: &Operation) -> Result<(), GatewayError> {
     // An id that cannot name a session is a resource that does not exist, whatever the method.
     if let Operation::BadSessionId = operation {
         return Err(GatewayError::SessionNotFound);
     }
-    let declared = body::declared_length(session);
     check_header(
         session.req_header(),
         operation,
-        declared,
+        body::declared_length(session),
         store.max_body_bytes,
-    )?;
+    )
+}
+
+/// Read the body of a checked request (answering `Expect: 100-continue`), parse and validate it.
+pub async fn read_params(
+    session: &mut Session,
+    store: &Store,
+    operation: &Operation,
+) -> Result<Params, GatewayError> {
     if body::expects_continue(session) {
         session
             .write_continue_response()
@@ -93,22 +103,39 @@ async fn canonicalise(
             .map_err(|_| GatewayError::BodyIncomplete)?;
     }
     let raw = body::read(session, store.max_body_bytes).await?;
-    let (accept, content_type) = match (operation.response_media(), operation.request_media()) {
-        (Some(a), Some(c)) => (a, c),
-        _ => return Err(GatewayError::NoRoute),
+    let Some(content_type) = operation.request_media() else {
+        return Err(GatewayError::NoRoute);
     };
     if raw.is_empty() {
         return Err(GatewayError::BodyMissing(content_type));
     }
-    let (body, content_type) = match operation {
-        Operation::LaunchIca { .. } => {
-            let params = launch_params::parse(&raw).map_err(GatewayError::Params)?;
-            (params.to_xml(), media::LAUNCH_PARAMS_UTF8)
-        }
+    match operation {
+        Operation::LaunchIca { .. } => launch_params::parse(&raw)
+            .map(|p| Params::Launch(Box::new(p)))
+            .map_err(GatewayError::Params),
         _ => {
             let tickets = operation != &Operation::ListSessions;
-            let mut params = session_params::parse(&raw, tickets, &Limits::default())
-                .map_err(GatewayError::Params)?;
+            session_params::parse(&raw, tickets, &Limits::default())
+                .map(Params::Session)
+                .map_err(GatewayError::Params)
+        }
+    }
+}
+
+/// Header checks, body read, parse, validate, policy, canonical body.
+async fn canonicalise(
+    session: &mut Session,
+    store: &Store,
+    operation: &Operation,
+    ctx: &mut RequestCtx,
+) -> Result<Canonical, GatewayError> {
+    check(session, store, operation)?;
+    let Some(accept) = operation.response_media() else {
+        return Err(GatewayError::NoRoute);
+    };
+    let (body, content_type) = match read_params(session, store, operation).await? {
+        Params::Launch(params) => (params.to_xml(), media::LAUNCH_PARAMS_UTF8),
+        Params::Session(mut params) => {
             apply_policy(store, operation, &mut params, ctx)?;
             (params.to_xml(), media::SESSION_PARAMS_UTF8)
         }
@@ -167,7 +194,9 @@ pub async fn serve(
     ctx: &mut RequestCtx,
 ) -> Result<(), GatewayError> {
     let store = &route.store;
-    let Backend::StoreFront(sf) = &store.backend;
+    let Backend::StoreFront(sf) = &store.backend else {
+        return Err(GatewayError::NoRoute);
+    };
     let canonical = if operation.is_sessions() {
         Some(canonicalise(session, store, operation, ctx).await?)
     } else {
@@ -189,7 +218,7 @@ pub async fn serve(
     let request = upstream_request(session, &target, method, canonical.as_ref())?;
     let body = canonical.map(|c| c.body).unwrap_or_default();
     let exchange = client
-        .send(sf, &route.pool, request, body)
+        .send(sf, route.pools.first(), request, body)
         .await
         .map_err(GatewayError::Upstream)?;
     ctx.backend = Some(exchange.backend);

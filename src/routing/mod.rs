@@ -13,7 +13,9 @@ use crate::config::Store;
 /// A store with the state the proxy needs for it at run time.
 pub struct StoreRoute {
     pub store: Arc<Store>,
-    pub pool: Pool,
+    /// One pool per server group: the StoreFront servers, or each farm's XML brokers in the
+    /// order of the store's `farms`.
+    pub pools: Vec<Pool>,
 }
 
 /// The result of routing a request.

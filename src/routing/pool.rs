@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pingora::lb::health_check::TcpHealthCheck;
+use pingora::lb::health_check::{HealthCheck, TcpHealthCheck};
 use pingora::lb::selection::RoundRobin;
 use pingora::lb::LoadBalancer;
 use pingora::services::background::{background_service, GenBackgroundService};
@@ -32,15 +32,26 @@ impl Pool {
 
     /// A pool whose servers are TCP-checked every `interval`; a server that refuses connections
     /// leaves the rotation until it accepts again.
-    pub fn with_health_check(
+    pub fn with_tcp_check(
         name: &str,
         addrs: &[SocketAddr],
         interval: Duration,
     ) -> std::io::Result<(Pool, HealthService)> {
-        let mut lb = LoadBalancer::<RoundRobin>::try_from_iter(addrs.iter().copied())?;
         let mut check = TcpHealthCheck::new();
         check.consecutive_failure = 1;
         check.consecutive_success = 1;
+        Pool::with_health_check(name, addrs, interval, check)
+    }
+
+    /// A pool whose servers are checked by `check` every `interval`; a failing server leaves
+    /// the rotation until it passes again.
+    pub fn with_health_check(
+        name: &str,
+        addrs: &[SocketAddr],
+        interval: Duration,
+        check: Box<dyn HealthCheck + Send + Sync>,
+    ) -> std::io::Result<(Pool, HealthService)> {
+        let mut lb = LoadBalancer::<RoundRobin>::try_from_iter(addrs.iter().copied())?;
         lb.set_health_check(check);
         lb.health_check_frequency = Some(interval);
         lb.parallel_health_check = true;

@@ -19,7 +19,7 @@ stores:
         c.stores
             .into_iter()
             .map(|store| StoreRoute {
-                pool: Pool::new(&[]).unwrap(),
+                pools: vec![Pool::new(&[]).unwrap()],
                 store,
             })
             .collect(),

@@ -1,0 +1,171 @@
+//! One NFuse request to one farm: written with exact `Content-Length`, sent to a healthy XML
+//! broker, answered within the farm's time budget, parsed, counted.
+//!
+//! Failover between a farm's brokers: a request that could not be sent at all (no connection)
+//! always moves on to the next broker. A request that was sent moves on only if it changes
+//! nothing on the farm ([`read_only`]); `RequestDisconnectUserSessions`,
+//! `RequestLogoffUserSessions`, `RequestTicket` and, on pre-XD7 farms, a session query that asks
+//! for active sessions (it disconnects them) are never sent twice.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+use pingora::http::RequestHeader;
+
+use crate::backend::exchange::{Attempt, HttpClient, Target, UpstreamError};
+use crate::config::Farm;
+use crate::metrics::Metrics;
+use crate::protocol::nfuse::{self, FarmError, Request, RequestError, Response, ResponseError};
+use crate::routing::Pool;
+
+/// Why a farm gave no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FarmCallError {
+    /// The request could not be written (over the brokers' 4 KB limit, or unusable text).
+    #[error("the NFuse request cannot be sent: {0}")]
+    Request(#[from] RequestError),
+    #[error(transparent)]
+    Upstream(UpstreamError),
+    /// The broker answered with an HTTP status other than 200.
+    #[error("the broker answered HTTP {0}")]
+    Status(u16),
+    /// The answer is not a readable NFuse response of the expected type.
+    #[error("the broker's answer is unreadable: {0}")]
+    Answer(ResponseError),
+    /// The farm answered with an `ErrorId`.
+    #[error("the farm answered {}", .0.raw)]
+    Farm(FarmError),
+}
+
+impl FarmCallError {
+    /// The `outcome` metric label.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            FarmCallError::Request(_) => "request_invalid",
+            FarmCallError::Upstream(u) => u.kind(),
+            FarmCallError::Status(_) => "bad_status",
+            FarmCallError::Answer(_) => "bad_answer",
+            FarmCallError::Farm(_) => "farm_error",
+        }
+    }
+}
+
+/// Can this request be sent to a second broker after the first may have acted on it?
+pub fn read_only(farm: &Farm, request: &Request<'_>) -> bool {
+    match request {
+        Request::ReconnectSessionData { active, .. } => !(*active && farm.pre_xd7),
+        Request::Address { .. } | Request::ServerFarmData => true,
+        Request::DisconnectUserSessions { .. }
+        | Request::LogoffUserSessions { .. }
+        | Request::Ticket { .. } => false,
+    }
+}
+
+/// How the gateway talks to the brokers of `farm`.
+pub fn target(farm: &Farm) -> Target<'_> {
+    Target {
+        tls: farm.tls,
+        host: farm.host.as_deref(),
+        connect_timeout: farm.connect_timeout,
+        read_timeout: farm.timeout,
+        max_response_bytes: farm.max_response_bytes,
+    }
+}
+
+/// The HTTP request head of an NFuse call with a body of `len` bytes.
+pub fn request_header(len: usize) -> Result<RequestHeader, FarmCallError> {
+    let broken = |_| FarmCallError::Upstream(UpstreamError::Broken);
+    let mut req = RequestHeader::build("POST", nfuse::PATH.as_bytes(), Some(3)).map_err(broken)?;
+    req.insert_header("content-type", nfuse::CONTENT_TYPE)
+        .map_err(broken)?;
+    // Brokers may not take chunked bodies: the length is always given.
+    req.insert_header("content-length", len).map_err(broken)?;
+    Ok(req)
+}
+
+/// Sends NFuse requests to farms.
+#[derive(Default)]
+pub struct FarmClient {
+    http: HttpClient,
+}
+
+impl FarmClient {
+    /// Send `request` to a broker of `farm` (from `pool`) and parse the answer; the whole call,
+    /// failover included, is bounded by the farm's connect timeout plus its answer timeout.
+    pub async fn call(
+        &self,
+        store: &str,
+        farm: &Farm,
+        pool: &Pool,
+        request: &Request<'_>,
+    ) -> Result<Response, FarmCallError> {
+        let started = Instant::now();
+        let kind = request.kind();
+        let budget = farm.connect_timeout + farm.timeout;
+        let result = match tokio::time::timeout(budget, self.attempts(farm, pool, request)).await {
+            Ok(r) => r,
+            Err(_) => Err(FarmCallError::Upstream(UpstreamError::Timeout)),
+        };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.outcome(),
+        };
+        let m = Metrics::get();
+        m.farm_requests
+            .with_label_values(&[store, farm.name.as_str(), kind.label(), outcome])
+            .inc();
+        m.farm_request_duration
+            .with_label_values(&[store, farm.name.as_str(), kind.label()])
+            .observe(started.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            tracing::warn!(store, farm = %farm.name, request = kind.label(), error = %e, "farm request failed");
+        }
+        result
+    }
+
+    async fn attempts(
+        &self,
+        farm: &Farm,
+        pool: &Pool,
+        request: &Request<'_>,
+    ) -> Result<Response, FarmCallError> {
+        let body = Bytes::from(request.to_xml()?);
+        let header = request_header(body.len())?;
+        let target = target(farm);
+        let may_resend = read_only(farm, request);
+        let mut tried: Vec<SocketAddr> = Vec::new();
+        let mut timed_out = false;
+        let mut last: Option<FarmCallError> = None;
+        while let Some(addr) = pool.select(&tried) {
+            tried.push(addr);
+            let failure = match self.http.exchange(&target, addr, &header, &body).await {
+                Err(Attempt::NotConnected { timed_out: t }) => {
+                    timed_out |= t;
+                    continue;
+                }
+                Err(Attempt::Failed(e)) => FarmCallError::Upstream(e),
+                Ok(ex) if ex.header.status.as_u16() != 200 => {
+                    FarmCallError::Status(ex.header.status.as_u16())
+                }
+                Ok(ex) => match nfuse::parse_response(&ex.body, request.kind()) {
+                    Ok(response) => return Ok(response),
+                    // The farm itself said no: another broker of the same farm says the same.
+                    Err(ResponseError::Farm(e)) => return Err(FarmCallError::Farm(e)),
+                    Err(e) => FarmCallError::Answer(e),
+                },
+            };
+            if !may_resend {
+                return Err(failure);
+            }
+            tracing::warn!(farm = %farm.name, backend = %addr, error = %failure, "broker failed; trying the next one");
+            last = Some(failure);
+        }
+        Err(
+            last.unwrap_or(FarmCallError::Upstream(UpstreamError::no_connection(
+                !tried.is_empty(),
+                timed_out,
+            ))),
+        )
+    }
+}
