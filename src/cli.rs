@@ -74,6 +74,12 @@ pub struct DemoArgs {
     /// Listener of the simulated StoreFront server.
     #[arg(long, default_value = demo::DEFAULT_STOREFRONT_LISTEN)]
     pub storefront_listen: String,
+    /// Listener of the first simulated legacy farm (XA65, pre-XenDesktop 7).
+    #[arg(long, default_value = demo::DEFAULT_FARM1_LISTEN)]
+    pub farm1_listen: String,
+    /// Listener of the second simulated legacy farm (XD7).
+    #[arg(long, default_value = demo::DEFAULT_FARM2_LISTEN)]
+    pub farm2_listen: String,
 }
 
 fn init_logging() {

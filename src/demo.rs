@@ -1,13 +1,22 @@
 //! `sessiongate demo`: the embedded default configuration (`conf/demo.yaml`) in front of a
-//! simulated StoreFront store, with commands to paste into a shell.
+//! simulated StoreFront store and two simulated legacy farms, with commands to paste into a
+//! shell.
+//!
+//! The farm-backed store needs secrets (the token-signing key, the session-id key): the demo
+//! writes fresh random ones into a private directory at each start and mints a token for the
+//! demo user with the first.
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::cli::DemoArgs;
+use crate::identity;
+use crate::sim::farm::FarmSim;
 use crate::sim::storefront::StoreFrontSim;
 use crate::{config, server};
 
@@ -16,56 +25,155 @@ pub const DEMO_CONFIG: &str = include_str!("../conf/demo.yaml");
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9100";
 pub const DEFAULT_STOREFRONT_LISTEN: &str = "127.0.0.1:8081";
+pub const DEFAULT_FARM1_LISTEN: &str = "127.0.0.1:8082";
+pub const DEFAULT_FARM2_LISTEN: &str = "127.0.0.1:8083";
+/// Where the configuration names the demo's key directory.
+const KEYS_PLACEHOLDER: &str = "@KEYS@";
+const TOKEN_KEY_FILE: &str = "token-signing.key";
+const SESSION_ID_KEY_FILE: &str = "session-id.key";
+/// The demo's farm user and the audience its token is minted for.
+const DEMO_USER: &str = "CORP\\alice";
+const DEMO_AUDIENCE: &str = "sessiongate-demo";
+/// Lifetime of the minted demo token.
+const DEMO_TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
 
-/// The demo configuration with the addresses of `args`.
-pub fn config_text(args: &DemoArgs) -> String {
+/// The demo configuration with the addresses of `args` and key files in `keys`.
+pub fn config_text(args: &DemoArgs, keys: &Path) -> String {
     DEMO_CONFIG
         .replace(DEFAULT_LISTEN, &args.listen)
         .replace(DEFAULT_ADMIN_LISTEN, &args.admin_listen)
         .replace(DEFAULT_STOREFRONT_LISTEN, &args.storefront_listen)
+        .replace(DEFAULT_FARM1_LISTEN, &args.farm1_listen)
+        .replace(DEFAULT_FARM2_LISTEN, &args.farm2_listen)
+        .replace(KEYS_PLACEHOLDER, &keys.display().to_string())
 }
 
-/// The commands printed for the user, in order.
-pub fn instructions(public_url: &str, admin: &str, notepad_session: &str) -> String {
-    let sessions = format!("{public_url}/sessions/v1");
-    let params = |client: &str, extra: &str| {
-        format!(
-            "'<sessionparams xmlns=\"http://citrix.com/delivery-services/1-0/sessionparams\"><clientName>{client}</clientName>{extra}</sessionparams>'"
-        )
-    };
+/// Write fresh random keys into `dir` (created, private to the user).
+pub fn write_keys(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let rng = SystemRandom::new();
+    for name in [TOKEN_KEY_FILE, SESSION_ID_KEY_FILE] {
+        let mut secret = [0u8; 32];
+        rng.fill(&mut secret)
+            .map_err(|_| anyhow::anyhow!("no random bytes from the system"))?;
+        // Hex, so the file is printable and can be passed around like an operator's key.
+        let text: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(name);
+        std::fs::write(&path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// A token for the demo user, signed with the demo's key.
+pub fn demo_token(keys: &Path) -> anyhow::Result<String> {
+    let secret = identity::read_secret(&keys.join(TOKEN_KEY_FILE))?;
+    Ok(identity::mint_hs256(
+        &secret,
+        DEMO_USER,
+        Some(DEMO_AUDIENCE),
+        DEMO_TOKEN_TTL,
+        &[],
+    )?)
+}
+
+fn params(client: &str, extra: &str) -> String {
     format!(
-        "sessiongate demo: gateway on {public_url}, admin on http://{admin}\n\
-         Users: alice (token demo-token-alice), bob (token demo-token-bob).\n\
+        "'<sessionparams xmlns=\"http://citrix.com/delivery-services/1-0/sessionparams\"><clientName>{client}</clientName>{extra}</sessionparams>'"
+    )
+}
+
+const SESSION_HEADERS: &str = "-H 'Content-Type: application/vnd.citrix.sessionparams+xml'";
+const LAUNCH_BODY: &str = "'<launchparams xmlns=\"http://citrix.com/delivery-services/1-0/launchparams\"><clientName>NEW-DEVICE</clientName></launchparams>'";
+
+/// The commands printed for the user, in order.
+pub fn instructions(
+    public_url: &str,
+    legacy_url: &str,
+    admin: &str,
+    notepad_session: &str,
+    token: &str,
+) -> String {
+    let sessions = format!("{public_url}/sessions/v1");
+    let legacy = format!("{legacy_url}/sessions/v1");
+    let auth = |t: &str| format!("-H 'Authorization: CitrixAuth {t}'");
+    format!(
+        "sessiongate demo: gateway on {public_url} and {legacy_url}, admin on http://{admin}\n\
+         StoreFront-backed store: users alice (token demo-token-alice), bob (token demo-token-bob).\n\
+         Farm-backed store (farms XA65, pre-XenDesktop 7, and XD7): user CORP\\alice with the token below.\n\
          Try, in another shell:\n\n\
          # 1. List alice's sessions from a new device (disconnected ones, and active ones elsewhere):\n\
-         curl -s -X POST {sessions}/available -H 'Authorization: CitrixAuth demo-token-alice' -H 'Accept: application/vnd.citrix.sessionstate+xml' -H 'Content-Type: application/vnd.citrix.sessionparams+xml' --data {list}\n\n\
+         curl -s -X POST {sessions}/available {a} -H 'Accept: application/vnd.citrix.sessionstate+xml' {SESSION_HEADERS} --data {list}\n\n\
          # 2. Reconnect to the disconnected Notepad session through the launch URL of the list (answer: an ICA file):\n\
-         curl -s -X POST {sessions}/{notepad_session}/launch/ica -H 'Authorization: CitrixAuth demo-token-alice' -H 'Accept: application/vnd.citrix.launchdata+xml' -H 'Content-Type: application/vnd.citrix.launchparams+xml' --data '<launchparams xmlns=\"http://citrix.com/delivery-services/1-0/launchparams\"><clientName>NEW-DEVICE</clientName></launchparams>'\n\n\
+         curl -s -X POST {sessions}/{notepad_session}/launch/ica {a} -H 'Accept: application/vnd.citrix.launchdata+xml' -H 'Content-Type: application/vnd.citrix.launchparams+xml' --data {LAUNCH_BODY}\n\n\
          # 3. Disconnect alice's sessions on that device:\n\
-         curl -s -X POST {sessions}/disconnect -H 'Authorization: CitrixAuth demo-token-alice' -H 'Accept: application/vnd.citrix.sessionresults+xml' -H 'Content-Type: application/vnd.citrix.sessionparams+xml' --data {disconnect}\n\n\
+         curl -s -X POST {sessions}/disconnect {a} -H 'Accept: application/vnd.citrix.sessionresults+xml' {SESSION_HEADERS} --data {plain}\n\n\
          # 4. No token: the gateway answers 401 with a CitrixAuth challenge:\n\
-         curl -si -X POST {sessions}/available -H 'Content-Type: application/vnd.citrix.sessionparams+xml' --data {plain}\n\n\
-         # 5. What the gateway counted:\n\
+         curl -si -X POST {sessions}/available {SESSION_HEADERS} --data {plain}\n\n\
+         # 5. The legacy farms, merged into one list. Active sessions are asked for, but the XA65 farm\n\
+         #    would disconnect them, so the gateway strips the question there (see metric 7):\n\
+         TOKEN='{token}'\n\
+         curl -s -X POST {legacy}/available -H \"Authorization: CitrixAuth $TOKEN\" -H 'Accept: application/vnd.citrix.sessionstate+xml' {SESSION_HEADERS} --data {list}\n\n\
+         # 6. Launch one of them: copy a launchIca URL from the answer of 5, then\n\
+         curl -s -X POST PASTE-THE-URL -H \"Authorization: CitrixAuth $TOKEN\" -H 'Accept: application/vnd.citrix.launchdata+xml' -H 'Content-Type: application/vnd.citrix.launchparams+xml' --data {LAUNCH_BODY}\n\n\
+         # 7. What the gateway counted:\n\
          curl -s http://{admin}/metrics | grep '^sessiongate_'\n",
+        a = auth("demo-token-alice"),
         list = params("NEW-DEVICE", "<includeActiveSessions>true</includeActiveSessions>"),
-        disconnect = params("NEW-DEVICE", ""),
         plain = params("NEW-DEVICE", ""),
     )
 }
 
-/// Start the simulator and the gateway; returns when the gateway is told to stop (Ctrl-C).
-pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    let config = config::from_yaml(&config_text(args), "embedded demo configuration")?;
-    let sim_addr: SocketAddr = args
-        .storefront_listen
+/// A private directory for this run's keys.
+fn keys_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("sessiongate-demo-{}", std::process::id()))
+}
+
+/// Start a simulator service and wait until it accepts connections.
+fn start(
+    what: &str,
+    listen: &str,
+    service: impl pingora::services::ServiceWithDependents + 'static,
+) -> anyhow::Result<server::Running> {
+    let addr: SocketAddr = listen
         .parse()
-        .context("--storefront-listen must be ip:port")?;
+        .with_context(|| format!("the {what} address must be ip:port"))?;
+    let running = server::Running::spawn(server::standalone(service));
+    if !server::wait_for_listener(addr, Duration::from_secs(5)) {
+        anyhow::bail!("the {what} did not start on {addr}");
+    }
+    Ok(running)
+}
+
+/// Start the simulators and the gateway; returns when the gateway is told to stop (Ctrl-C).
+pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+    let keys = keys_dir();
+    write_keys(&keys)?;
+    let config = config::from_yaml(&config_text(args, &keys), "embedded demo configuration")?;
 
     let sim = StoreFrontSim::demo();
-    let _sim = server::Running::spawn(server::standalone(sim.service(&args.storefront_listen)));
-    if !server::wait_for_listener(sim_addr, Duration::from_secs(5)) {
-        anyhow::bail!("the simulated StoreFront server did not start on {sim_addr}");
-    }
+    let _sim = start(
+        "simulated StoreFront server",
+        &args.storefront_listen,
+        sim.service(&args.storefront_listen),
+    )?;
+    let xa65 = FarmSim::demo("XA65", true);
+    let _xa65 = start(
+        "simulated XA65 farm",
+        &args.farm1_listen,
+        xa65.service(&args.farm1_listen),
+    )?;
+    let xd7 = FarmSim::demo("XD7", false);
+    let _xd7 = start(
+        "simulated XD7 farm",
+        &args.farm2_listen,
+        xd7.service(&args.farm2_listen),
+    )?;
 
     let notepad = sim
         .sessions()
@@ -73,17 +181,20 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .find(|s| s.app == "Notepad")
         .map(|s| s.id)
         .unwrap_or_default();
-    let public_url = config
-        .stores
-        .first()
-        .map(|s| s.public_url.clone())
-        .unwrap_or_default();
+    let url = |i: usize| {
+        config
+            .stores
+            .get(i)
+            .map(|s| s.public_url.clone())
+            .unwrap_or_default()
+    };
+    let token = demo_token(&keys)?;
     // Whoever started the demo may stop reading its output; that must not stop the gateway.
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
         "{}",
-        instructions(&public_url, &args.admin_listen, &notepad)
+        instructions(&url(0), &url(1), &args.admin_listen, &notepad, &token)
     )
     .and_then(|()| out.flush());
     drop(out);
@@ -92,6 +203,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -101,12 +213,26 @@ mod tests {
             listen: "127.0.0.1:18080".into(),
             admin_listen: "127.0.0.1:19100".into(),
             storefront_listen: "127.0.0.1:18081".into(),
+            farm1_listen: "127.0.0.1:18082".into(),
+            farm2_listen: "127.0.0.1:18083".into(),
         };
-        let c = config::from_yaml(&config_text(&args), "demo").unwrap();
+        let keys =
+            std::env::temp_dir().join(format!("sessiongate-demo-test-{}", std::process::id()));
+        write_keys(&keys).unwrap();
+        let c = config::from_yaml(&config_text(&args, &keys), "demo").unwrap();
         assert_eq!(c.listen, vec!["127.0.0.1:18080".parse().unwrap()]);
         assert_eq!(
             c.stores[0].public_url,
             "http://127.0.0.1:18080/Citrix/Store"
         );
+        let config::Backend::Farms(farms) = &c.stores[1].backend else {
+            panic!("the second demo store is farm-backed");
+        };
+        assert_eq!(
+            farms.farms[1].brokers,
+            vec!["127.0.0.1:18083".parse().unwrap()]
+        );
+        assert!(!demo_token(&keys).unwrap().is_empty());
+        std::fs::remove_dir_all(&keys).unwrap();
     }
 }

@@ -14,13 +14,35 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sessiongate"))
 }
 
+/// The key files the shipped configurations name, as a test machine has them: `/etc/sessiongate/`
+/// (the reference) and `@KEYS@` (the demo) point at a directory with the identity fixtures and a
+/// session-id key.
+fn with_test_keys(text: &str, dir: &Path) -> String {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/identity");
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, source) in [
+        ("idp-public.pem", "rs256-public.pem"),
+        ("token-signing.key", "hs256.secret"),
+        ("session-id.key", "hs256.secret"),
+    ] {
+        std::fs::copy(fixtures.join(source), dir.join(name)).unwrap();
+    }
+    let dir = dir.display().to_string();
+    text.replace("/etc/sessiongate", &dir)
+        .replace("@KEYS@", &dir)
+}
+
 #[test]
 fn every_shipped_configuration_passes_check() {
     let mut checked = 0;
+    let keys = std::env::temp_dir().join(format!("sessiongate-cli-keys-{}", std::process::id()));
     for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("conf")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml") {
-            let out = bin().arg("-t").arg("-c").arg(&path).output().unwrap();
+            let text = with_test_keys(&std::fs::read_to_string(&path).unwrap(), &keys);
+            let file = keys.join(path.file_name().unwrap());
+            std::fs::write(&file, text).unwrap();
+            let out = bin().arg("-t").arg("-c").arg(&file).output().unwrap();
             assert!(
                 out.status.success(),
                 "{}: {}",
@@ -31,6 +53,7 @@ fn every_shipped_configuration_passes_check() {
             checked += 1;
         }
     }
+    let _ = std::fs::remove_dir_all(&keys);
     assert!(
         checked >= 2,
         "conf/ holds the reference and the demo configuration"
@@ -136,6 +159,7 @@ fn dash_c_serves_traffic() {
 #[test]
 fn demo_prints_commands_that_work() {
     let (listen, admin, sf) = (free_addr(), free_addr(), free_addr());
+    let (farm1, farm2) = (free_addr(), free_addr());
     let mut child = Child(
         bin()
             .args([
@@ -146,6 +170,8 @@ fn demo_prints_commands_that_work() {
                 &admin.to_string(),
             ])
             .args(["--storefront-listen", &sf.to_string()])
+            .args(["--farm1-listen", &farm1.to_string()])
+            .args(["--farm2-listen", &farm2.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -160,21 +186,34 @@ fn demo_prints_commands_that_work() {
         }
     });
     let mut commands = Vec::new();
+    let mut token_line = String::new();
     while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
         if line.starts_with("curl ") {
             commands.push(line.clone());
+        }
+        if line.starts_with("TOKEN=") {
+            token_line = line.clone();
         }
         if line.contains("/metrics") {
             break;
         }
     }
-    assert_eq!(commands.len(), 5, "{commands:?}");
+    assert_eq!(commands.len(), 7, "{commands:?}");
+    assert!(
+        token_line.len() > 20,
+        "the demo prints a token for the farm store"
+    );
     assert!(sessiongate::server::wait_for_listener(
         listen,
         Duration::from_secs(20)
     ));
     let run = |cmd: &str| {
-        let out = Command::new("sh").arg("-c").arg(cmd).output().expect("sh");
+        let script = format!("{token_line}\n{cmd}");
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("sh");
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let list = run(&commands[0]);
@@ -196,6 +235,28 @@ fn demo_prints_commands_that_work() {
             .contains("www-authenticate: citrixauth realm="),
         "{challenge}"
     );
-    let metrics = run(&commands[4]);
+    // The farm-backed store: both farms merged, the XA65 farm's active sessions left alone.
+    let legacy = run(&commands[4]);
+    assert!(legacy.contains("enumeration=\"full\""), "{legacy}");
+    assert!(
+        legacy.contains("<publishername>XA65</publishername>"),
+        "{legacy}"
+    );
+    assert!(
+        legacy.contains("<publishername>XD7</publishername>"),
+        "{legacy}"
+    );
+    let url = urls(&legacy)
+        .into_iter()
+        .next()
+        .expect("a launch URL in the farm listing");
+    assert!(url.starts_with(&format!("http://{listen}/Citrix/Legacy/sessions/v1/")));
+    let launch = run(&commands[5].replace("PASTE-THE-URL", &url));
+    assert!(launch.contains("ClearPassword="), "{launch}");
+    let metrics = run(&commands[6]);
     assert!(metrics.contains("sessiongate_requests_total"), "{metrics}");
+    assert!(
+        metrics.contains("sessiongate_farm_active_session_queries_total{action=\"stripped\",farm=\"XA65\",store=\"legacy\"} 1"),
+        "{metrics}"
+    );
 }

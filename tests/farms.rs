@@ -1,0 +1,820 @@
+//! Farm-backed stores end to end: the real gateway in front of two or more simulated legacy farms
+//! (real NFuse XML brokers on loopback), driven over raw HTTP like a Workspace app would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+use common::*;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sessiongate::server::{standalone, wait_for_listener, Running};
+use sessiongate::sim::farm::{FarmFault, FarmSim, FarmSimConfig};
+
+const STORE: &str = "/Citrix/Legacy";
+const PUBLIC: &str = "https://ws.example.com/Citrix/Legacy";
+const AUDIENCE: &str = "sessiongate-test";
+const ALICE_SAM: &str = "CORP\\alice";
+
+fn secret_path() -> String {
+    format!(
+        "{}/tests/fixtures/identity/hs256.secret",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn secret() -> Vec<u8> {
+    sessiongate::identity::read_secret(std::path::Path::new(&secret_path())).unwrap()
+}
+
+/// A valid token for `user`.
+fn token(user: &str) -> String {
+    let t = sessiongate::identity::mint_hs256(
+        &secret(),
+        user,
+        Some(AUDIENCE),
+        Duration::from_secs(600),
+        &[],
+    )
+    .unwrap();
+    format!("CitrixAuth {t}")
+}
+
+/// A simulated farm on an ephemeral port.
+struct Farm {
+    sim: Arc<FarmSim>,
+    addr: SocketAddr,
+    _running: Running,
+}
+
+impl Farm {
+    fn start(name: &str, pre_xd7: bool, server_address: &str) -> Farm {
+        let mut config = FarmSimConfig::new(name, pre_xd7);
+        config.server_address = server_address.to_string();
+        let sim = FarmSim::new(config);
+        let addr = free_addr();
+        let running = Running::spawn(standalone(sim.service(&addr.to_string())));
+        assert!(wait_for_listener(addr, Duration::from_secs(10)));
+        Farm {
+            sim,
+            addr,
+            _running: running,
+        }
+    }
+
+    fn session(&self, app: &str) -> sessiongate::sim::farm::FarmSessionSnapshot {
+        self.sim
+            .sessions()
+            .into_iter()
+            .find(|s| s.app == app)
+            .unwrap_or_else(|| panic!("no {app} session on {}", self.sim.config().name))
+    }
+
+    /// Bodies of the NFuse requests of one kind the farm received.
+    fn received(&self, kind: &str) -> Vec<String> {
+        self.sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .collect()
+    }
+}
+
+/// One farm entry of the store: name, brokers, extra YAML lines (indented 8 spaces).
+struct FarmEntry<'a> {
+    name: &'a str,
+    brokers: Vec<SocketAddr>,
+    extra: &'a str,
+}
+
+fn entry<'a>(farm: &Farm, extra: &'a str) -> FarmEntry<'a> {
+    // The simulator's name is the farm's name everywhere in these tests.
+    let name: &'static str = Box::leak(farm.sim.config().name.clone().into_boxed_str());
+    FarmEntry {
+        name,
+        brokers: vec![farm.addr],
+        extra,
+    }
+}
+
+/// A farm-backed store at [`STORE`] named `name` (plus `store_extra`, indented 4 spaces) and the
+/// top-level session-id key. Farm timeouts default to test-sized values unless `extra` sets them.
+fn farm_store(name: &str, farms: &[FarmEntry<'_>], store_extra: &str) -> String {
+    let mut yaml = format!(
+        "  - path: {STORE}\n    name: {name}\n    public_url: {PUBLIC}\n{store_extra}    identity:\n      jwt:\n        algorithm: HS256\n        key_file: {}\n        audience: [{AUDIENCE}]\n        leeway_seconds: 0\n      domain: CORP\n    farms:\n",
+        secret_path()
+    );
+    for f in farms {
+        let brokers: Vec<String> = f.brokers.iter().map(|b| format!("\"{b}\"")).collect();
+        yaml.push_str(&format!(
+            "      - name: {}\n        brokers: [{}]\n{}",
+            f.name,
+            brokers.join(", "),
+            f.extra
+        ));
+        for (key, value) in [
+            ("connect_timeout_ms", "500"),
+            ("timeout_ms", "1000"),
+            ("health_check_interval_ms", "0"),
+        ] {
+            if !f.extra.contains(key) {
+                yaml.push_str(&format!("        {key}: {value}\n"));
+            }
+        }
+    }
+    yaml.push_str(&format!("session_id_key_file: {}\n", secret_path()));
+    yaml
+}
+
+/// A gateway with one farm-backed store. Metrics are process-wide and tests run in parallel, so
+/// each store gets its own name; samples are written with `store="legacy"` and mapped to it.
+struct Legacy {
+    gw: Gateway,
+    store: String,
+}
+
+impl std::ops::Deref for Legacy {
+    type Target = Gateway;
+    fn deref(&self) -> &Gateway {
+        &self.gw
+    }
+}
+
+impl Legacy {
+    fn metric(&self, sample: &str, expected: f64) -> f64 {
+        let sample = sample.replace("store=\"legacy\"", &format!("store=\"{}\"", self.store));
+        self.gw.metric(&sample, expected)
+    }
+}
+
+fn gateway(farms: &[FarmEntry<'_>], store_extra: &str) -> Legacy {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let store = format!("legacy{n}");
+    Legacy {
+        gw: Gateway::start_with_stores(&farm_store(&store, farms, store_extra)),
+        store,
+    }
+}
+
+fn post(gw: &Gateway, op: &str, auth: &str, accept: &str, body: &str) -> Response {
+    send(
+        gw.addr,
+        &sessions_post(&format!("{STORE}/sessions/v1/{op}"), auth, accept, body),
+    )
+}
+
+fn list(gw: &Gateway, auth: &str, body: &str) -> Response {
+    post(gw, "available", auth, SESSION_STATE, body)
+}
+
+fn launch(gw: &Gateway, url: &str, auth: &str) -> Response {
+    let path = url.strip_prefix("https://ws.example.com").unwrap();
+    send(
+        gw.addr,
+        &request(
+            "POST",
+            path,
+            &[
+                ("Authorization", auth),
+                ("Accept", LAUNCH_DATA),
+                ("Content-Type", LAUNCH_PARAMS),
+            ],
+            &launch_params("NEW-DEVICE"),
+        ),
+    )
+}
+
+/// (publishername, launch URL) of every listed session.
+fn listed(xml: &str) -> Vec<(String, String)> {
+    xml.split("<session ")
+        .skip(1)
+        .map(|s| {
+            let publisher = s
+                .split("<publishername>")
+                .nth(1)
+                .and_then(|p| p.split("</publishername>").next())
+                .unwrap_or_default()
+                .to_string();
+            let url = urls(s).into_iter().next().unwrap_or_default();
+            (publisher, url)
+        })
+        .collect()
+}
+
+fn active_params(client: &str) -> String {
+    params(
+        client,
+        "<includeActiveSessions>true</includeActiveSessions>",
+    )
+}
+
+#[test]
+fn sessions_of_two_farms_come_back_as_one_list() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xd = Farm::start("XD7", false, "10.0.2.5:1494");
+    xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
+    xd.sim.add_session(ALICE_SAM, "Excel", "old-pc", false);
+    xd.sim.add_session("CORP\\bob", "Word", "bob-pc", false);
+    let gw = gateway(
+        &[entry(&xa, ""), entry(&xd, "        pre_xd7: false\n")],
+        "",
+    );
+
+    let r = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", ""));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some(SESSION_STATE));
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    let xml = r.text();
+    assert!(xml.contains("enumeration=\"full\""), "{xml}");
+    let sessions = listed(&xml);
+    let publishers: Vec<&str> = sessions.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        publishers,
+        vec!["XA65", "XD7"],
+        "farm order, bob's left out: {xml}"
+    );
+    assert!(xml.contains("<initialapp>Notepad</initialapp>"));
+    assert!(xml.contains("<initialappresourceid>XD7.Excel</initialappresourceid>"));
+    for (_, url) in &sessions {
+        assert!(url.starts_with(&format!("{PUBLIC}/sessions/v1/")), "{url}");
+        assert!(url.ends_with("/launch/ica"), "{url}");
+    }
+    // Ids are opaque: the broker's numbers do not show.
+    assert!(!xml.contains(&format!("id=\"{}", xa.session("Notepad").host_id)));
+
+    // Each farm got one identity-only query with exact framing and no password.
+    for farm in [&xa, &xd] {
+        let requests = farm.sim.requests();
+        let q: Vec<_> = requests
+            .iter()
+            .filter(|r| r.kind == "RequestReconnectSessionData")
+            .collect();
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].content_length, Some(q[0].body.len()));
+        assert!(!q[0].chunked);
+        let body = String::from_utf8_lossy(&q[0].body);
+        assert!(body.contains("<ID type=\"SAM\">CORP\\alice</ID>"), "{body}");
+        assert!(
+            body.contains("<ClientName>NEW-DEVICE</ClientName>"),
+            "{body}"
+        );
+        assert!(!body.contains("Password"), "{body}");
+        assert!(
+            !body.contains("<SessionType>active</SessionType>"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        gw.metric(
+            "sessiongate_farm_requests_total{farm=\"XD7\",outcome=\"ok\",request=\"reconnect_session_data\",store=\"legacy\"}",
+            1.0
+        ),
+        1.0
+    );
+    assert_eq!(
+        gw.metric(
+            "sessiongate_token_verifications_total{outcome=\"ok\",store=\"legacy\"}",
+            1.0
+        ),
+        1.0
+    );
+}
+
+#[test]
+fn device_id_identifies_the_client_when_given() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let gw = gateway(&[entry(&xa, "")], "");
+    let r = list(
+        &gw,
+        &token(ALICE_SAM),
+        &params("NEW-DEVICE", "<deviceId>WR_device42</deviceId>"),
+    );
+    assert_eq!(r.status, 200);
+    let body = xa.received("RequestReconnectSessionData").remove(0);
+    assert!(body.contains("<DeviceId>WR_device42</DeviceId>"), "{body}");
+    assert!(!body.contains("<ClientName>"), "{body}");
+}
+
+#[test]
+fn strip_protects_active_sessions_on_pre_xd7_farms_and_allow_shows_the_hazard() {
+    // Default policy of a pre-XD7 farm: strip.
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    xa.sim
+        .add_session(ALICE_SAM, "Outlook", "alice-desktop", true);
+    let gw = gateway(&[entry(&xa, "")], "");
+    let r = list(&gw, &token(ALICE_SAM), &active_params("NEW-DEVICE"));
+    assert_eq!(r.status, 200);
+    assert!(xa.session("Outlook").active, "strip left the session alone");
+    let body = xa.received("RequestReconnectSessionData").remove(0);
+    assert!(
+        !body.contains("<SessionType>active</SessionType>"),
+        "{body}"
+    );
+    assert!(!r.text().contains("Outlook"), "{}", r.text());
+    assert_eq!(
+        gw.metric(
+            "sessiongate_farm_active_session_queries_total{action=\"stripped\",farm=\"XA65\",store=\"legacy\"}",
+            1.0
+        ),
+        1.0
+    );
+    drop(gw);
+
+    // The same request with allow: the farm disconnects the active session, as pre-XD7 farms do.
+    let gw = gateway(&[entry(&xa, "        active_sessions: allow\n")], "");
+    let r = list(&gw, &token(ALICE_SAM), &active_params("NEW-DEVICE"));
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("<initialapp>Outlook</initialapp>"));
+    assert!(
+        !xa.session("Outlook").active,
+        "the hazard: listing disconnected the session"
+    );
+    assert_eq!(
+        gw.metric(
+            "sessiongate_farm_active_session_queries_total{action=\"allowed\",farm=\"XA65\",store=\"legacy\"}",
+            1.0
+        ),
+        1.0
+    );
+}
+
+#[test]
+fn active_sessions_are_listed_where_it_is_safe() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xd = Farm::start("XD7", false, "10.0.2.5:1494");
+    xa.sim
+        .add_session(ALICE_SAM, "Outlook", "alice-desktop", true);
+    xd.sim
+        .add_session(ALICE_SAM, "Desktop", "alice-desktop", true);
+    let gw = gateway(
+        &[entry(&xa, ""), entry(&xd, "        pre_xd7: false\n")],
+        "",
+    );
+    let r = list(&gw, &token(ALICE_SAM), &active_params("NEW-DEVICE"));
+    let xml = r.text();
+    assert!(xml.contains("<initialapp>Desktop</initialapp>"), "{xml}");
+    assert!(!xml.contains("Outlook"), "{xml}");
+    assert!(xa.session("Outlook").active);
+    assert!(
+        xd.session("Desktop").active,
+        "XD7 lists without disconnecting"
+    );
+}
+
+#[test]
+fn reject_refuses_before_any_farm_is_asked() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let gw = gateway(&[entry(&xa, "        active_sessions: reject\n")], "");
+    let r = list(&gw, &token(ALICE_SAM), &active_params("NEW-DEVICE"));
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.header("x-sessiongate-reason"),
+        Some("active_sessions_refused")
+    );
+    assert_eq!(xa.sim.request_count(), 0);
+    // Without active sessions the same store answers.
+    assert_eq!(
+        list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).status,
+        200
+    );
+}
+
+#[test]
+fn app_sessions_only_skips_pre_xd7_desktop_farms() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xd5 = Farm::start("XD5", true, "10.0.3.5:1494");
+    let gw = gateway(
+        &[
+            entry(&xa, "        hosts: apps\n"),
+            entry(&xd5, "        hosts: desktops\n"),
+        ],
+        "",
+    );
+    let only_apps = params("NEW-DEVICE", "<appSessionsOnly>true</appSessionsOnly>");
+    assert_eq!(list(&gw, &token(ALICE_SAM), &only_apps).status, 200);
+    assert_eq!(xa.sim.request_count(), 1);
+    assert_eq!(xd5.sim.request_count(), 0, "the desktop farm is not asked");
+    assert_eq!(
+        list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).status,
+        200
+    );
+    assert_eq!(xd5.sim.request_count(), 1);
+}
+
+#[test]
+fn a_farm_that_is_down_or_slow_makes_the_answer_partial_not_failed() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let slow = Farm::start("Slow", false, "10.0.2.5:1494");
+    xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
+    slow.sim.add_session(ALICE_SAM, "Excel", "old-pc", false);
+    slow.sim.set_delay(Duration::from_secs(10));
+    let down = FarmEntry {
+        name: "Down",
+        brokers: vec![free_addr()],
+        extra: "",
+    };
+    let gw = gateway(
+        &[
+            entry(&xa, ""),
+            entry(&slow, "        timeout_ms: 300\n"),
+            down,
+        ],
+        "",
+    );
+    let started = Instant::now();
+    let r = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", ""));
+    let took = started.elapsed();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let xml = r.text();
+    assert!(xml.contains("enumeration=\"partial\""), "{xml}");
+    assert!(xml.contains("<initialapp>Notepad</initialapp>"), "{xml}");
+    assert!(!xml.contains("Excel"), "{xml}");
+    // Bounded by the slow farm's connect + answer budget (0.8 s), not its 10 s delay.
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert_eq!(
+        gw.metric(
+            "sessiongate_partial_enumerations_total{store=\"legacy\"}",
+            1.0
+        ),
+        1.0
+    );
+    assert_eq!(
+        gw.metric(
+            "sessiongate_farm_requests_total{farm=\"Slow\",outcome=\"timeout\",request=\"reconnect_session_data\",store=\"legacy\"}",
+            1.0
+        ),
+        1.0
+    );
+    assert_eq!(
+        gw.metric(
+            "sessiongate_farm_requests_total{farm=\"Down\",outcome=\"connect_failed\",request=\"reconnect_session_data\",store=\"legacy\"}",
+            1.0
+        ),
+        1.0
+    );
+}
+
+#[test]
+fn no_farm_answering_is_a_502() {
+    let broken = Farm::start("Broken", true, "10.0.1.5:1494");
+    broken.sim.set_fault(Some(FarmFault::GarbageBody));
+    let down = FarmEntry {
+        name: "Down",
+        brokers: vec![free_addr()],
+        extra: "",
+    };
+    let gw = gateway(&[entry(&broken, ""), down], "");
+    let r = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", ""));
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("x-sessiongate-reason"), Some("farms_unavailable"));
+}
+
+#[test]
+fn disconnect_and_logoff_reach_every_farm_and_change_their_state() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xd = Farm::start("XD7", false, "10.0.2.5:1494");
+    xa.sim.add_session(ALICE_SAM, "Notepad", "PC1", true);
+    xd.sim.add_session(ALICE_SAM, "Excel", "PC1", true);
+    xd.sim.add_session(ALICE_SAM, "Word", "PC2", true);
+    let gw = gateway(
+        &[entry(&xa, ""), entry(&xd, "        pre_xd7: false\n")],
+        "",
+    );
+
+    let r = post(
+        &gw,
+        "disconnect",
+        &token(ALICE_SAM),
+        SESSION_RESULTS,
+        &params("PC1", ""),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some(SESSION_RESULTS));
+    assert!(r.text().contains("status=\"success\""), "{}", r.text());
+    assert!(!xa.session("Notepad").active);
+    assert!(!xd.session("Excel").active);
+    assert!(
+        xd.session("Word").active,
+        "another client's session is untouched"
+    );
+
+    let r = post(
+        &gw,
+        "logoff",
+        &token(ALICE_SAM),
+        SESSION_RESULTS,
+        &params("PC1", ""),
+    );
+    assert!(r.text().contains("status=\"success\""), "{}", r.text());
+    assert!(xa.sim.sessions().is_empty());
+    let left: Vec<String> = xd.sim.sessions().into_iter().map(|s| s.app).collect();
+    assert_eq!(left, vec!["Word".to_string()]);
+
+    // A farm that fails makes the result a failure; the other farm still acted.
+    xa.sim.set_fault(Some(FarmFault::Status(503)));
+    let r = post(
+        &gw,
+        "logoff",
+        &token(ALICE_SAM),
+        SESSION_RESULTS,
+        &params("PC2", ""),
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("status=\"failure\""), "{}", r.text());
+    assert!(xd.sim.sessions().is_empty());
+}
+
+#[test]
+fn launch_reconnects_through_the_sessions_own_farm() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xd = Farm::start("XD7", false, "10.0.2.5:1494");
+    xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
+    xd.sim.add_session(ALICE_SAM, "Excel", "old-pc", false);
+    let gw = gateway(
+        &[entry(&xa, ""), entry(&xd, "        pre_xd7: false\n")],
+        "",
+    );
+    let xml = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).text();
+    let (_, url) = listed(&xml)
+        .into_iter()
+        .find(|(p, _)| p == "XD7")
+        .expect("an XD7 session");
+
+    let r = launch(&gw, &url, &token(ALICE_SAM));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some(LAUNCH_DATA));
+    let body = r.text();
+    assert!(body.contains("status=\"success\""), "{body}");
+    assert!(body.contains("Address=10.0.2.5:1494"), "{body}");
+    assert!(body.contains("InitialProgram=#Excel"), "{body}");
+    let ticket = xd.sim.issued_tickets().pop().expect("XD7 issued a ticket");
+    assert!(body.contains(&ticket[..14]), "{body}");
+    assert!(xa.sim.issued_tickets().is_empty(), "XA65 is not involved");
+    let address = xd.received("RequestAddress").remove(0);
+    assert!(address.contains("<InName>Excel</InName>"), "{address}");
+    assert!(
+        address.contains("<ClientName>NEW-DEVICE</ClientName>"),
+        "{address}"
+    );
+    assert!(xd.session("Excel").active, "reconnected");
+}
+
+#[test]
+fn forged_foreign_and_unknown_session_ids_are_404() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
+    let gw = gateway(&[entry(&xa, "")], "");
+    let xml = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).text();
+    let (_, url) = listed(&xml).remove(0);
+    let id = url
+        .strip_prefix(&format!("{PUBLIC}/sessions/v1/"))
+        .and_then(|u| u.strip_suffix("/launch/ica"))
+        .unwrap()
+        .to_string();
+    let at = |id: &str| format!("{PUBLIC}/sessions/v1/{id}/launch/ica");
+
+    // One character changed.
+    let mut forged = id.clone().into_bytes();
+    let last = forged.len() - 3;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let before = xa.sim.request_count();
+    for (bad, who) in [
+        (forged.as_str(), ALICE_SAM),
+        ("bm90LWEtc2Vzc2lvbi1pZA", ALICE_SAM),
+        (id.as_str(), "CORP\\bob"),
+    ] {
+        let r = launch(&gw, &at(bad), &token(who));
+        assert_eq!(r.status, 404, "{bad} for {who}: {}", r.text());
+        assert_eq!(r.header("x-sessiongate-reason"), Some("session_not_found"));
+    }
+    assert_eq!(
+        xa.sim.request_count(),
+        before,
+        "no forged id reaches a farm"
+    );
+    assert_eq!(launch(&gw, &url, &token(ALICE_SAM)).status, 200);
+}
+
+#[test]
+fn launch_maps_farm_errors() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
+    let gw = gateway(&[entry(&xa, "")], "");
+    let xml = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).text();
+    let (_, url) = listed(&xml).remove(0);
+
+    xa.sim
+        .set_fault(Some(FarmFault::ErrorId("not-licensed".into())));
+    let r = launch(&gw, &url, &token(ALICE_SAM));
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("<id>NotLicensed</id>"), "{}", r.text());
+
+    xa.sim
+        .set_fault(Some(FarmFault::ErrorId("retry-required".into())));
+    let r = launch(&gw, &url, &token(ALICE_SAM));
+    assert!(r.text().contains("status=\"retry\""), "{}", r.text());
+
+    // Trust XML requests is off: the operator must act, the user cannot.
+    xa.sim.set_fault(None);
+    xa.sim.set_trust(false);
+    let r = launch(&gw, &url, &token(ALICE_SAM));
+    assert_eq!(r.status, 502);
+    assert_eq!(r.header("x-sessiongate-reason"), Some("farm_refused"));
+}
+
+#[test]
+fn bad_tokens_get_the_challenge_and_reach_no_farm() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let gw = gateway(&[entry(&xa, "")], "");
+    let body = params("NEW-DEVICE", "");
+    let claims = |exp_offset: i64, aud: &str| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let claims = serde_json::json!({"sub": ALICE_SAM, "aud": aud, "exp": now + exp_offset});
+        let t = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(&secret()),
+        )
+        .unwrap();
+        format!("CitrixAuth {t}")
+    };
+    let wrong_key = {
+        let t = sessiongate::identity::mint_hs256(
+            &[7u8; 32],
+            ALICE_SAM,
+            Some(AUDIENCE),
+            Duration::from_secs(600),
+            &[],
+        )
+        .unwrap();
+        format!("CitrixAuth {t}")
+    };
+    for (auth, reason) in [
+        (claims(-120, AUDIENCE), "expired"),
+        (claims(600, "someone-else"), "invalidtoken"),
+        (wrong_key, "invalidtoken"),
+        ("CitrixAuth not.a.jwt".to_string(), "invalidtoken"),
+    ] {
+        let r = list(&gw, &auth, &body);
+        assert_eq!(r.status, 401, "{reason}: {}", r.text());
+        let challenge = r.header("www-authenticate").unwrap();
+        assert!(challenge.starts_with("CitrixAuth realm="), "{challenge}");
+        assert!(
+            challenge.contains(&format!("reason=\"{reason}\"")),
+            "{challenge}"
+        );
+        assert!(r.keeps_alive(), "the body was read; the connection stays");
+    }
+    let r = send(
+        gw.addr,
+        &request(
+            "POST",
+            &format!("{STORE}/sessions/v1/available"),
+            &[("Accept", SESSION_STATE), ("Content-Type", SESSION_PARAMS)],
+            &body,
+        ),
+    );
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("reason=\"notoken\""));
+    assert_eq!(xa.sim.request_count(), 0);
+    assert_eq!(
+        gw.metric(
+            "sessiongate_token_verifications_total{outcome=\"expired\",store=\"legacy\"}",
+            1.0
+        ),
+        1.0
+    );
+}
+
+#[test]
+fn read_only_requests_fail_over_between_brokers_and_changes_never_repeat() {
+    // Two brokers of one farm: the first answers garbage, the second is sound.
+    let bad = Farm::start("XA65", true, "10.0.1.5:1494");
+    bad.sim.set_fault(Some(FarmFault::GarbageBody));
+    let good = Farm::start("XA65", true, "10.0.1.5:1494");
+    good.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
+    let gw = gateway(
+        &[FarmEntry {
+            name: "XA65",
+            brokers: vec![free_addr(), bad.addr, good.addr],
+            extra: "",
+        }],
+        "",
+    );
+    // Round robin starts anywhere; a few listings must all succeed from the sound broker.
+    for _ in 0..3 {
+        let r = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", ""));
+        assert_eq!(r.status, 200);
+        assert!(r.text().contains("Notepad"), "{}", r.text());
+    }
+    // A disconnect that reached the bad broker is not sent again to the good one.
+    let mut failures = 0;
+    for _ in 0..3 {
+        let r = post(
+            &gw,
+            "disconnect",
+            &token(ALICE_SAM),
+            SESSION_RESULTS,
+            &params("PC", ""),
+        );
+        if r.text().contains("status=\"failure\"") {
+            failures += 1;
+        }
+    }
+    let sent_bad = bad.received("RequestDisconnectUserSessions").len();
+    let sent_good = good.received("RequestDisconnectUserSessions").len();
+    assert_eq!(
+        failures, sent_bad,
+        "each disconnect the bad broker took failed"
+    );
+    assert_eq!(
+        sent_bad + sent_good,
+        3,
+        "every disconnect was sent exactly once"
+    );
+}
+
+#[test]
+fn brokers_are_health_checked_with_an_nfuse_request() {
+    let sound = Farm::start("XA65", true, "10.0.1.5:1494");
+    // Accepts connections and answers HTTP, but its XML service is not working.
+    let sick = Farm::start("XA65", true, "10.0.1.5:1494");
+    sick.sim
+        .set_fault(Some(FarmFault::ErrorId("service-unavailable".into())));
+    let gw = gateway(
+        &[FarmEntry {
+            name: "XA65",
+            brokers: vec![sound.addr, sick.addr],
+            extra: "        health_check_interval_ms: 100\n",
+        }],
+        "",
+    );
+    let up = |addr: SocketAddr, want: f64| {
+        gw.metric(
+            &format!("sessiongate_backend_up{{backend=\"{addr}\",store=\"legacy\"}}"),
+            want,
+        )
+    };
+    assert_eq!(up(sound.addr, 1.0), 1.0);
+    assert_eq!(up(sick.addr, 0.0), 0.0);
+    assert!(!sound.received("RequestServerFarmData").is_empty());
+    // Listings go to the sound broker only.
+    let before = sick.received("RequestReconnectSessionData").len();
+    for _ in 0..4 {
+        assert_eq!(
+            list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).status,
+            200
+        );
+    }
+    assert_eq!(sick.received("RequestReconnectSessionData").len(), before);
+}
+
+#[test]
+fn only_the_sessions_service_is_served_by_a_farm_store() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let gw = gateway(&[entry(&xa, "")], "");
+    for path in [
+        "/Citrix/Legacy/resources/v2",
+        "/Citrix/Legacy/endpoints/v1",
+        "/Citrix/Legacy/",
+    ] {
+        let r = send(
+            gw.addr,
+            &request("GET", path, &[("Authorization", &token(ALICE_SAM))], ""),
+        );
+        assert_eq!(r.status, 404, "{path}");
+    }
+    // The header rules hold as for any store.
+    let r = send(
+        gw.addr,
+        &request("GET", &format!("{STORE}/sessions/v1/available"), &[], ""),
+    );
+    assert_eq!(r.status, 405);
+    let r = post(
+        &gw,
+        "available",
+        &token(ALICE_SAM),
+        "text/html",
+        &params("X", ""),
+    );
+    assert_eq!(r.status, 406);
+    let r = post(
+        &gw,
+        "available",
+        &token(ALICE_SAM),
+        SESSION_STATE,
+        "<nope/>",
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(xa.sim.request_count(), 0);
+}
