@@ -17,7 +17,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/sessiongate /usr/local/bin/sessiongate
 COPY conf/gateway.yaml /etc/sessiongate/gateway.yaml
 USER sessiongate
-# The configuration is read from /etc/sessiongate/gateway.yaml: mount yours there. Its
+# The configuration is read from /etc/sessiongate/gateway.yaml: mount yours there (the reference
+# copied here names key files under /etc/sessiongate that only you can provide). Its
 # admin_listen must stay 127.0.0.1:9100 (or adjust the health check below).
 EXPOSE 8080 9100
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \

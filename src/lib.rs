@@ -1,14 +1,17 @@
-//! sessiongate: a Pingora gateway for the Citrix StoreFront Sessions Service.
+//! sessiongate: a Pingora gateway for the Citrix StoreFront Sessions Service, in front of
+//! StoreFront stores or, speaking NFuse, legacy XenApp/XenDesktop farms.
 //!
 //! # Layout
-//! - [`protocol`]: pure wire formats (media types, CitrixAuth, sessionparams, sessionState, ...).
+//! - [`protocol`]: pure wire formats (media types, CitrixAuth, sessionparams, sessionState, NFuse,
+//!   ICA files, signed session ids, ...).
 //! - [`config`]: YAML → validated runtime configuration.
 //! - [`routing`]: store and operation of a request path; server pools.
-//! - [`backend`]: I/O with the servers behind a store.
+//! - [`backend`]: I/O with the servers behind a store (StoreFront servers, farm XML brokers).
+//! - [`identity`]: token verification (JWT, RFC 7662 introspection) for farm-backed stores.
 //! - [`proxy`]: the Pingora `ProxyHttp` dispatcher and the one error → HTTP mapping.
 //! - [`metrics`]: every metric name and label set.
 //! - [`admin`], [`server`], [`cli`], [`demo`]: admin listener, wiring, command line, demo.
-//! - [`sim`]: the simulated StoreFront store used by the demo and the integration tests.
+//! - [`sim`]: the simulated StoreFront store and legacy farm used by the demo and the tests.
 #![forbid(unsafe_code)]
 
 pub mod admin;

@@ -405,8 +405,16 @@ impl<'i> Cursor<'i> {
 /// child, otherwise it is skipped. Text between children is ignored.
 pub fn children<'i>(
     cur: &mut Cursor<'i>,
-    mut visit: impl FnMut(&mut Cursor<'i>, &Element<'i>) -> Result<bool, DocumentError>,
+    visit: impl FnMut(&mut Cursor<'i>, &Element<'i>) -> Result<bool, DocumentError>,
 ) -> Result<(), DocumentError> {
+    walk_children(cur, visit)
+}
+
+/// [`children`] for a document module with an error type of its own.
+pub fn walk_children<'i, E: From<XmlError>>(
+    cur: &mut Cursor<'i>,
+    mut visit: impl FnMut(&mut Cursor<'i>, &Element<'i>) -> Result<bool, E>,
+) -> Result<(), E> {
     loop {
         match cur.next_node()? {
             Node::Start(child) => {

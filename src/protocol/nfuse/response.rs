@@ -9,7 +9,7 @@
 use super::error_id::ErrorId;
 use super::request::RequestKind;
 use super::SessionName;
-use crate::protocol::xml::{self, Cursor, Element, Node, XmlError};
+use crate::protocol::xml::{self, Cursor, Element, XmlError};
 
 /// Longest text value kept (names, addresses, ids, tickets); longer is a [`ResponseError::Document`].
 pub const MAX_TEXT_CHARS: usize = 256;
@@ -101,7 +101,7 @@ pub fn parse_response(body: &[u8], kind: RequestKind) -> Result<Response, Respon
     }
     let mut response = None;
     if !root.empty {
-        each_child(&mut cur, |cur, el| {
+        xml::walk_children::<ResponseError>(&mut cur, |cur, el| {
             if !is(el, kind.response_element()) {
                 return Ok(false);
             }
@@ -120,26 +120,6 @@ pub fn parse_response(body: &[u8], kind: RequestKind) -> Result<Response, Respon
 
 fn is(el: &Element<'_>, local: &str) -> bool {
     el.ns.is_none() && el.local() == local
-}
-
-/// After a start tag: walk its children; `visit` returns whether it consumed the child,
-/// otherwise the child is skipped. Like [`xml::children`], with this module's error.
-fn each_child<'i>(
-    cur: &mut Cursor<'i>,
-    mut visit: impl FnMut(&mut Cursor<'i>, &Element<'i>) -> Result<bool, ResponseError>,
-) -> Result<(), ResponseError> {
-    loop {
-        match cur.next_node()? {
-            Node::Start(child) => {
-                if !visit(cur, &child)? {
-                    cur.skip()?;
-                }
-            }
-            Node::End(_) => return Ok(()),
-            Node::Text { .. } | Node::Other(_) => {}
-            Node::Eof => return Err(XmlError::Malformed("unexpected end of input".into()).into()),
-        }
-    }
 }
 
 /// After a start tag: its trimmed text, bounded by [`MAX_TEXT_CHARS`].
@@ -186,7 +166,9 @@ fn read_response(
 ) -> Result<Result<Response, ResponseError>, ResponseError> {
     let mut f = Fields::default();
     if !el.empty {
-        each_child(cur, |cur, child| read_field(cur, child, kind, &mut f))?;
+        xml::walk_children::<ResponseError>(cur, |cur, child| {
+            read_field(cur, child, kind, &mut f)
+        })?;
     }
     // An error answer need not hold anything else; check it before any required field.
     if let Some(raw) = f.error_id {
@@ -227,7 +209,7 @@ fn read_field(
         (_, "MPSError" | "BrowserError") => f.detail = non_empty(error_text(cur)?),
         (RequestKind::ReconnectSessionData, "AppDataSet") => {
             let list = &mut f.sessions;
-            each_child(cur, |cur, app| {
+            xml::walk_children::<ResponseError>(cur, |cur, app| {
                 if !is(app, "AppData") {
                     return Ok(false);
                 }
@@ -249,7 +231,7 @@ fn read_field(
         }
         (RequestKind::ServerFarmData, "ServerFarmData") => {
             let name = &mut f.farm_name;
-            each_child(cur, |cur, child| {
+            xml::walk_children::<ResponseError>(cur, |cur, child| {
                 if !is(child, "ServerFarmName") {
                     return Ok(false);
                 }
@@ -302,7 +284,7 @@ fn read_app_data(cur: &mut Cursor<'_>) -> Result<Option<AppSession>, ResponseErr
     let mut session_id = None;
     let mut server_type = None;
     let mut client_type = None;
-    each_child(cur, |cur, el| {
+    xml::walk_children::<ResponseError>(cur, |cur, el| {
         if el.ns.is_some() {
             return Ok(false);
         }
