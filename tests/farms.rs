@@ -103,7 +103,7 @@ fn entry<'a>(farm: &Farm, extra: &'a str) -> FarmEntry<'a> {
 /// top-level session-id key. Farm timeouts default to test-sized values unless `extra` sets them.
 fn farm_store(name: &str, farms: &[FarmEntry<'_>], store_extra: &str) -> String {
     let mut yaml = format!(
-        "  - path: {STORE}\n    name: {name}\n    public_url: {PUBLIC}\n{store_extra}    identity:\n      jwt:\n        algorithm: HS256\n        key_file: {}\n        audience: [{AUDIENCE}]\n        leeway_seconds: 0\n      domain: CORP\n    farms:\n",
+        "  - path: {STORE}\n    name: {name}\n    public_url: {PUBLIC}\n{store_extra}    identity:\n      jwt:\n        algorithm: HS256\n        key_file: {}\n        audience: [{AUDIENCE}]\n        leeway_seconds: 0\n      domain: CORP\n      sids_claim: sids\n    farms:\n",
         secret_path()
     );
     for f in farms {
@@ -281,6 +281,59 @@ fn sessions_of_two_farms_come_back_as_one_list() {
         ),
         1.0
     );
+}
+
+/// A token for `user` carrying `sids`.
+fn token_with_sids(user: &str, sids: &[String]) -> String {
+    let t = sessiongate::identity::mint_hs256(
+        &secret(),
+        user,
+        Some(AUDIENCE),
+        Duration::from_secs(600),
+        sids,
+    )
+    .unwrap();
+    format!("CitrixAuth {t}")
+}
+
+#[test]
+fn sids_from_the_token_reach_the_farm_unless_they_would_break_its_size_limit() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
+    let gw = gateway(&[entry(&xa, "")], "");
+    let few: Vec<String> = (0..3)
+        .map(|i| format!("S-1-5-21-1004336348-1177238915-682003330-{}", 1100 + i))
+        .collect();
+    let r = list(
+        &gw,
+        &token_with_sids(ALICE_SAM, &few),
+        &params("NEW-DEVICE", ""),
+    );
+    assert_eq!(r.status, 200);
+    let body = xa.received("RequestReconnectSessionData").pop().unwrap();
+    for sid in &few {
+        assert!(
+            body.contains(&format!("<ID type=\"SID\">{sid}</ID>")),
+            "{body}"
+        );
+    }
+
+    // A user in 120 groups: with SIDs the request would be ~7 KB, over the brokers' 4 KB.
+    let many: Vec<String> = (0..120)
+        .map(|i| format!("S-1-5-21-1004336348-1177238915-682003330-{}", 2000 + i))
+        .collect();
+    let r = list(
+        &gw,
+        &token_with_sids(ALICE_SAM, &many),
+        &params("NEW-DEVICE", ""),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Notepad"));
+    let sent = xa.sim.requests().pop().unwrap();
+    assert!(sent.body.len() <= 4096, "{} bytes", sent.body.len());
+    let body = String::from_utf8_lossy(&sent.body);
+    assert!(body.contains("<ID type=\"SAM\">CORP\\alice</ID>"), "{body}");
+    assert!(!body.contains("type=\"SID\""), "{body}");
 }
 
 #[test]

@@ -16,7 +16,9 @@ use pingora::http::RequestHeader;
 use crate::backend::exchange::{Attempt, HttpClient, Target, UpstreamError};
 use crate::config::Farm;
 use crate::metrics::Metrics;
-use crate::protocol::nfuse::{self, FarmError, Request, RequestError, Response, ResponseError};
+use crate::protocol::nfuse::{
+    self, Credentials, FarmError, Request, RequestError, Response, ResponseError,
+};
 use crate::routing::Pool;
 
 /// Why a farm gave no usable answer.
@@ -59,6 +61,23 @@ pub fn read_only(farm: &Farm, request: &Request<'_>) -> bool {
         Request::DisconnectUserSessions { .. }
         | Request::LogoffUserSessions { .. }
         | Request::Ticket { .. } => false,
+    }
+}
+
+/// The request's bytes. A user in many groups can take a request over the brokers' 4 KB limit
+/// with SIDs alone; the SAM name is enough for a broker that trusts the gateway (it looks the
+/// groups up itself), so the request is then sent without the SIDs rather than not at all.
+pub fn encode(farm: &Farm, request: &Request<'_>) -> Result<Vec<u8>, RequestError> {
+    match (request.to_xml(), request.credentials()) {
+        (Err(RequestError::TooLarge { size, .. }), Some(c)) if !c.sids.is_empty() => {
+            tracing::info!(farm = %farm.name, size, sids = c.sids.len(), "request over the brokers' size limit with the user's SIDs: sent with the account name only");
+            let bare = Credentials {
+                sam: c.sam.clone(),
+                sids: Vec::new(),
+            };
+            request.with_credentials(&bare).to_xml()
+        }
+        (result, _) => result,
     }
 }
 
@@ -130,7 +149,7 @@ impl FarmClient {
         pool: &Pool,
         request: &Request<'_>,
     ) -> Result<Response, FarmCallError> {
-        let body = Bytes::from(request.to_xml()?);
+        let body = Bytes::from(encode(farm, request)?);
         let header = request_header(body.len())?;
         let target = target(farm);
         let may_resend = read_only(farm, request);

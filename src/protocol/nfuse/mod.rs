@@ -67,6 +67,59 @@ mod tests {
         }
     }
 
+    #[test]
+    fn credentials_can_be_swapped_and_nothing_else_changes() {
+        let with = creds();
+        let bare = Credentials {
+            sam: with.sam.clone(),
+            sids: Vec::new(),
+        };
+        let client = ClientId::Name("PC1".into());
+        let session = SessionName {
+            in_name: "Notepad".into(),
+            host_id: "23363".into(),
+            host_id_type: "ima-host-id".into(),
+            session_id: "2".into(),
+        };
+        let requests = [
+            Request::ReconnectSessionData {
+                credentials: &with,
+                client: &client,
+                active: true,
+                disconnected: true,
+            },
+            Request::LogoffUserSessions {
+                credentials: &with,
+                client: &client,
+            },
+            Request::Address {
+                credentials: &with,
+                client_name: "PC1",
+                device_id: Some("dev"),
+                client_address: Some("10.1.2.3"),
+                session: &session,
+            },
+            Request::Ticket {
+                credentials: &with,
+                ticket_tag: "IMAHostId:23363",
+                time_to_live_seconds: 200,
+            },
+        ];
+        for r in &requests {
+            assert_eq!(r.credentials(), Some(&with));
+            let full = String::from_utf8(r.to_xml().unwrap()).unwrap();
+            let swapped = r.with_credentials(&bare);
+            assert_eq!(swapped.kind(), r.kind());
+            let stripped = String::from_utf8(swapped.to_xml().unwrap()).unwrap();
+            assert!(full.contains("type=\"SID\""));
+            assert!(!stripped.contains("type=\"SID\""));
+            let sids =
+                "<ID type=\"SID\">S-1-5-21-1-2-3-1104</ID><ID type=\"SID\">S-1-5-21-1-2-3-513</ID>";
+            assert_eq!(full.replace(sids, ""), stripped);
+        }
+        assert_eq!(Request::ServerFarmData.credentials(), None);
+    }
+
     fn session() -> SessionName {
         SessionName {
             in_name: "Notepad".into(),

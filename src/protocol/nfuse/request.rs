@@ -119,7 +119,71 @@ pub enum Request<'a> {
     ServerFarmData,
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
+    /// The credentials the request carries (all but `ServerFarmData`).
+    pub fn credentials(&self) -> Option<&'a Credentials> {
+        match self {
+            Request::ReconnectSessionData { credentials, .. }
+            | Request::DisconnectUserSessions { credentials, .. }
+            | Request::LogoffUserSessions { credentials, .. }
+            | Request::Address { credentials, .. }
+            | Request::Ticket { credentials, .. } => Some(credentials),
+            Request::ServerFarmData => None,
+        }
+    }
+
+    /// The same request with `credentials` instead (e.g. without the SIDs, when they would take
+    /// it over the brokers' size limit).
+    pub fn with_credentials<'b>(&self, credentials: &'b Credentials) -> Request<'b>
+    where
+        'a: 'b,
+    {
+        match *self {
+            Request::ReconnectSessionData {
+                client,
+                active,
+                disconnected,
+                ..
+            } => Request::ReconnectSessionData {
+                credentials,
+                client,
+                active,
+                disconnected,
+            },
+            Request::DisconnectUserSessions { client, .. } => Request::DisconnectUserSessions {
+                credentials,
+                client,
+            },
+            Request::LogoffUserSessions { client, .. } => Request::LogoffUserSessions {
+                credentials,
+                client,
+            },
+            Request::Address {
+                client_name,
+                device_id,
+                client_address,
+                session,
+                ..
+            } => Request::Address {
+                credentials,
+                client_name,
+                device_id,
+                client_address,
+                session,
+            },
+            Request::Ticket {
+                ticket_tag,
+                time_to_live_seconds,
+                ..
+            } => Request::Ticket {
+                credentials,
+                ticket_tag,
+                time_to_live_seconds,
+            },
+            Request::ServerFarmData => Request::ServerFarmData,
+        }
+    }
+
     pub fn kind(&self) -> RequestKind {
         match self {
             Request::ReconnectSessionData { .. } => RequestKind::ReconnectSessionData,
