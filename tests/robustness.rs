@@ -142,6 +142,46 @@ fn mutated_documents_never_panic() {
     assert!(parsed_ok > 0);
 }
 
+/// Broker answers and gateway-made ids, mutated: the NFuse reader, the legacy decoder and the
+/// session-id opener must refuse what they cannot read, never panic.
+#[test]
+fn mutated_broker_answers_and_session_ids_never_panic() {
+    use sessiongate::protocol::nfuse::{parse_response, RequestKind};
+    use sessiongate::protocol::session_id::{SessionIdKey, SessionRef};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nfuse");
+    let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    seeds.sort();
+    assert!(seeds.len() >= 6, "the NFuse fixtures are there");
+    let key = SessionIdKey::new(&[9; 32]).unwrap();
+    let id = key
+        .seal(
+            "CORP\\alice",
+            &SessionRef {
+                farm: "XA65".into(),
+                in_name: "Notepad".into(),
+                host_id_type: "ima-host-id".into(),
+                host_id: "23363".into(),
+                session_id: "2".into(),
+            },
+        )
+        .unwrap();
+    let mut rng = Rng(0x4e46_7573_6500_0003);
+    let mut parsed_ok = 0usize;
+    for round in 0..3000 {
+        let input = mutate(&mut rng, &seeds[round % seeds.len()]);
+        for kind in RequestKind::ALL {
+            parsed_ok += usize::from(parse_response(&input, kind).is_ok());
+        }
+        let _ = sessiongate::protocol::xml::decode_legacy(&input);
+        let mutated_id = mutate(&mut rng, id.as_bytes());
+        let _ = key.open("CORP\\alice", &String::from_utf8_lossy(&mutated_id));
+    }
+    assert!(parsed_ok > 0);
+}
+
 #[test]
 fn deep_nesting_and_huge_inputs_are_refused_not_crashed() {
     let deep = format!(
