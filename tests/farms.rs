@@ -833,12 +833,65 @@ fn brokers_are_health_checked_with_an_nfuse_request() {
 }
 
 #[test]
+fn the_endpoints_document_names_the_gateways_session_urls() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let gw = gateway(&[entry(&xa, "")], "");
+    let path = format!("{STORE}/endpoints/v1");
+    let r = send(
+        gw.addr,
+        &request(
+            "GET",
+            &path,
+            &[("Accept", "application/vnd.citrix.endpoints+xml")],
+            "",
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.citrix.endpoints+xml")
+    );
+    let doc = sessiongate::protocol::endpoints::parse(r.body.as_slice()).unwrap();
+    let found: Vec<(String, String)> = doc.into_iter().map(|e| (e.id, e.url)).collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "ListSessions".to_string(),
+                format!("{PUBLIC}/sessions/v1/available")
+            ),
+            (
+                "DisconnectSessions".to_string(),
+                format!("{PUBLIC}/sessions/v1/disconnect")
+            ),
+            (
+                "LogOffSessions".to_string(),
+                format!("{PUBLIC}/sessions/v1/logoff")
+            ),
+        ]
+    );
+    let head = send(gw.addr, &request("HEAD", &path, &[], ""));
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("content-length"),
+        Some(r.body.len().to_string().as_str())
+    );
+    let r = send(
+        gw.addr,
+        &request("GET", &path, &[("Accept", "text/html")], ""),
+    );
+    assert_eq!(r.status, 406);
+    assert_eq!(send(gw.addr, &request("POST", &path, &[], "")).status, 404);
+    assert_eq!(xa.sim.request_count(), 0);
+}
+
+#[test]
 fn only_the_sessions_service_is_served_by_a_farm_store() {
     let xa = Farm::start("XA65", true, "10.0.1.5:1494");
     let gw = gateway(&[entry(&xa, "")], "");
     for path in [
         "/Citrix/Legacy/resources/v2",
-        "/Citrix/Legacy/endpoints/v1",
+        "/Citrix/Legacy/auth/v1/token",
         "/Citrix/Legacy/",
     ] {
         let r = send(

@@ -18,6 +18,7 @@ use crate::backend::farm::{self, Caller, FarmCallError, FarmClient, FarmRef, Lau
 use crate::config::{ActiveSessionPolicy, Farms, Store};
 use crate::identity::Identity;
 use crate::metrics::{ActiveQueryOutcome, Metrics, SafeguardAction};
+use crate::protocol::endpoints::{self, Endpoint};
 use crate::protocol::launch_data::{self, LaunchResult};
 use crate::protocol::nfuse::{ClientId, Credentials, ErrorId, SessionName};
 use crate::protocol::session_id::SessionRef;
@@ -84,6 +85,44 @@ pub async fn serve(
         }
         _ => return Err(GatewayError::NoRoute),
     };
+    respond(session, media_type, body, false).await
+}
+
+/// `GET {store}/endpoints/v1` of a farm-backed store: the gateway's own endpoints document,
+/// naming the three Sessions Service endpoints (scripts such as Citrix's PowerShell module find
+/// the session URLs there). Like StoreFront's, it needs no token.
+pub async fn endpoints(session: &mut Session, store: &Store) -> Result<(), GatewayError> {
+    let accept = session
+        .req_header()
+        .headers
+        .get_all("accept")
+        .into_iter()
+        .map(|v| v.as_bytes());
+    if !media::accepts(accept, media::ENDPOINTS) {
+        return Err(GatewayError::NotAcceptable(media::ENDPOINTS));
+    }
+    let sessions = format!("{}/sessions/v1", store.public_url);
+    let endpoint = |id: &str, op: &str, capability: &str| Endpoint {
+        id: id.to_string(),
+        url: format!("{sessions}/{op}"),
+        capabilities: vec![capability.to_string()],
+    };
+    let body = endpoints::write(&[
+        endpoint("ListSessions", "available", "listSessions"),
+        endpoint("DisconnectSessions", "disconnect", "disconnectSessions"),
+        endpoint("LogOffSessions", "logoff", "logOffSessions"),
+    ]);
+    let head_only = session.req_header().method == http::Method::HEAD;
+    respond(session, media::ENDPOINTS, body, head_only).await
+}
+
+/// Write a 200 answer with exact framing; a client that went away is not an error.
+async fn respond(
+    session: &mut Session,
+    media_type: &str,
+    body: Vec<u8>,
+    head_only: bool,
+) -> Result<(), GatewayError> {
     let mut header =
         ResponseHeader::build(200, Some(4)).map_err(|_| GatewayError::BadUpstreamAnswer)?;
     for (name, value) in [
@@ -97,11 +136,13 @@ pub async fn serve(
     }
     let written = async {
         session
-            .write_response_header(Box::new(header), false)
+            .write_response_header(Box::new(header), head_only)
             .await?;
-        session
-            .write_response_body(Some(Bytes::from(body)), true)
-            .await?;
+        if !head_only {
+            session
+                .write_response_body(Some(Bytes::from(body)), true)
+                .await?;
+        }
         Ok::<_, Box<pingora::Error>>(())
     };
     if let Err(e) = written.await {

@@ -133,7 +133,10 @@ impl ProxyHttp for Gateway {
             Backend::Farms(farms) if operation.is_sessions() => {
                 farms::serve(&self.farms, session, &store, farms, &operation, ctx).await
             }
-            // A farm-backed store has no endpoints document or anything else to read.
+            Backend::Farms(_) if operation == Operation::Endpoints => {
+                farms::endpoints(session, &store.store).await
+            }
+            // A farm-backed store serves the Sessions Service and its endpoints, nothing else.
             Backend::Farms(_) => Err(GatewayError::NoRoute),
             Backend::StoreFront(_) => {
                 sessions::serve(&self.client, session, &store, &operation, &rest, ctx).await
