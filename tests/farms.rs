@@ -924,3 +924,120 @@ fn only_the_sessions_service_is_served_by_a_farm_store() {
     assert_eq!(r.status, 400);
     assert_eq!(xa.sim.request_count(), 0);
 }
+
+/// A small RFC 7662 endpoint on a thread: `good` is CORP\alice, active for 10 minutes; any other
+/// token is inactive. Answers are counted.
+struct Introspection {
+    addr: SocketAddr,
+    asked: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Introspection {
+    fn start() -> Introspection {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = asked.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let exp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+                    + 600;
+                let answer = if String::from_utf8_lossy(&body).contains("token=good") {
+                    format!(r#"{{"active":true,"exp":{exp},"sub":"CORP\\alice"}}"#)
+                } else {
+                    r#"{"active":false}"#.to_string()
+                };
+                let _ = reader.get_mut().write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    )
+                    .as_bytes(),
+                );
+            }
+        });
+        Introspection { addr, asked }
+    }
+}
+
+#[test]
+fn tokens_can_be_checked_by_introspection_instead() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
+    let idp = Introspection::start();
+    let yaml = farm_store("introspected", &[entry(&xa, "")], "").replace(
+        &format!(
+            "      jwt:\n        algorithm: HS256\n        key_file: {}\n        audience: [{AUDIENCE}]\n        leeway_seconds: 0\n",
+            secret_path()
+        ),
+        &format!(
+            "      introspection:\n        url: http://{}/oauth2/introspect\n        timeout_ms: 500\n",
+            idp.addr
+        ),
+    );
+    assert!(yaml.contains("introspection:"), "{yaml}");
+    let gw = Gateway::start_with_stores(&yaml);
+    let r = list(&gw, "CitrixAuth good", &params("NEW-DEVICE", ""));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Notepad"));
+    // The answer is cached: a second request does not ask again.
+    assert_eq!(
+        list(&gw, "CitrixAuth good", &params("NEW-DEVICE", "")).status,
+        200
+    );
+    assert_eq!(idp.asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let r = list(&gw, "CitrixAuth stolen", &params("NEW-DEVICE", ""));
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("reason=\"invalidtoken\""));
+    assert_eq!(
+        xa.sim.request_count(),
+        2,
+        "the refused token reached no farm"
+    );
+}
+
+#[test]
+fn an_unreachable_introspection_endpoint_is_a_503_not_a_401() {
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let yaml = farm_store("noidp", &[entry(&xa, "")], "").replace(
+        &format!(
+            "      jwt:\n        algorithm: HS256\n        key_file: {}\n        audience: [{AUDIENCE}]\n        leeway_seconds: 0\n",
+            secret_path()
+        ),
+        &format!(
+            "      introspection:\n        url: http://{}/oauth2/introspect\n        timeout_ms: 500\n",
+            free_addr()
+        ),
+    );
+    let gw = Gateway::start_with_stores(&yaml);
+    let r = list(&gw, "CitrixAuth good", &params("NEW-DEVICE", ""));
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(
+        r.header("x-sessiongate-reason"),
+        Some("token_service_unavailable")
+    );
+    assert!(r.header("www-authenticate").is_none());
+    assert_eq!(xa.sim.request_count(), 0);
+}
