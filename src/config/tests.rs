@@ -325,7 +325,7 @@ stores:
     assert!(
         found
             .iter()
-            .any(|i| i.key == "session_id_key_file" && i.problem.contains("fewer than 32")),
+            .any(|i| i.key == "session_id_key_file" && i.problem.contains("at least 32")),
         "{found:?}"
     );
     let missing = farm_yaml(

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use super::runtime::{
     StoreFront, TokenVerifier,
 };
 use crate::identity::{
-    IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig, Verifier,
+    read_secret, IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig,
+    Verifier,
 };
 use crate::protocol::session_id::{SessionIdKey, MAX_FIELD_LEN, MIN_KEY_LEN};
 use crate::protocol::url::{AbsoluteUrl, UrlMap};
@@ -188,15 +190,6 @@ fn header_safe(value: &str) -> bool {
     !value.chars().any(|c| c.is_control() || c == '"')
 }
 
-/// Read a secret file: whole content, trailing whitespace (a newline from `echo`) dropped.
-pub fn read_secret_file(path: &str) -> Result<Vec<u8>, String> {
-    let mut bytes = std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
-    while bytes.last().is_some_and(u8::is_ascii_whitespace) {
-        bytes.pop();
-    }
-    Ok(bytes)
-}
-
 /// The session-id key, when farms need one.
 fn session_id_key(file: &FileConfig, issues: &mut Issues) -> Option<SessionIdKey> {
     let needed = file.stores.iter().any(|s| s.farms.is_some());
@@ -210,20 +203,17 @@ fn session_id_key(file: &FileConfig, issues: &mut Issues) -> Option<SessionIdKey
         }
         return None;
     };
-    let secret = match read_secret_file(path) {
-        Ok(s) => s,
-        Err(problem) => {
-            issues.push("session_id_key_file", problem, "give a readable file");
-            return None;
-        }
-    };
-    match SessionIdKey::new(&secret) {
+    // The same file rules as an HS256 secret: trailing whitespace dropped, 32 bytes at least.
+    let key = read_secret(Path::new(path))
+        .map_err(|e| e.to_string())
+        .and_then(|secret| SessionIdKey::new(&secret).map_err(|e| e.to_string()));
+    match key {
         Ok(k) => Some(k),
-        Err(_) => {
+        Err(problem) => {
             issues.push(
                 "session_id_key_file",
-                format!("`{path}` holds fewer than {MIN_KEY_LEN} bytes"),
-                "fill it with at least 32 random bytes, e.g. `head -c 32 /dev/urandom | base64`",
+                problem,
+                format!("give a readable file of at least {MIN_KEY_LEN} random bytes, e.g. from `head -c 32 /dev/urandom | base64`"),
             );
             None
         }
