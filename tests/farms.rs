@@ -1041,3 +1041,27 @@ fn an_unreachable_introspection_endpoint_is_a_503_not_a_401() {
     assert!(r.header("www-authenticate").is_none());
     assert_eq!(xa.sim.request_count(), 0);
 }
+
+#[test]
+fn latin1_answers_of_old_farms_come_out_as_utf8_and_launch() {
+    // A pre-XD7 farm answers in ISO-8859-1 (declared), with the DOCTYPE and CRLF.
+    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    xa.sim
+        .add_session(ALICE_SAM, "Société Rapports", "old-pc", false);
+    let gw = gateway(&[entry(&xa, "")], "");
+    let r = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", ""));
+    assert_eq!(r.status, 200);
+    let xml = String::from_utf8(r.body.clone()).expect("the answer is UTF-8");
+    assert!(
+        xml.contains("<initialapp>Société Rapports</initialapp>"),
+        "{xml}"
+    );
+    let (_, url) = listed(&xml).remove(0);
+    let r = launch(&gw, &url, &token(ALICE_SAM));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text().contains("InitialProgram=#Société Rapports"),
+        "{}",
+        r.text()
+    );
+}
