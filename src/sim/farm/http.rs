@@ -21,6 +21,7 @@ use quick_xml::Writer;
 use super::state::{Client, Listed};
 use super::{FarmFault, FarmRequest, FarmSim};
 use crate::protocol::xml::{self, children, leaf_text, Cursor, DocumentError, XmlWriter};
+use crate::sim::{read_body, ReadBody};
 
 /// The XML service's path; matched without regard to ASCII case, as IIS and CtxHttp do.
 const PATH: &str = "/scripts/wpnbr.dll";
@@ -425,27 +426,6 @@ impl Framing {
     }
 }
 
-/// Read the request body, keeping at most [`MAX_RECORDED_BODY`] bytes. Returns the bytes kept,
-/// how many were seen, and whether the body was read to its end (the connection can be reused).
-async fn read_body(session: &mut ServerSession) -> (Vec<u8>, usize, bool) {
-    let mut body = Vec::new();
-    let mut seen = 0usize;
-    loop {
-        match session.read_request_body().await {
-            Ok(Some(chunk)) => {
-                seen = seen.saturating_add(chunk.len());
-                if seen > MAX_DRAIN {
-                    return (body, seen, false);
-                }
-                let room = MAX_RECORDED_BODY.saturating_sub(body.len());
-                body.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
-            }
-            Ok(None) => return (body, seen, true),
-            Err(_) => return (body, seen, false),
-        }
-    }
-}
-
 /// The Pingora app serving one [`FarmSim`].
 pub struct FarmApp {
     sim: Arc<FarmSim>,
@@ -460,7 +440,11 @@ impl FarmApp {
     async fn handle(&self, session: &mut ServerSession) -> Option<Answer> {
         let req = session.req_header();
         let framing = Framing::of(&req.method, req.uri.path(), &req.headers);
-        let (body, seen, complete) = read_body(session).await;
+        let ReadBody {
+            kept: body,
+            seen,
+            complete,
+        } = read_body(session, MAX_RECORDED_BODY, MAX_DRAIN).await;
         if !complete {
             // The rest of the body is still on the wire (or the wire is gone): do not reuse.
             session.set_keepalive(None);

@@ -146,24 +146,14 @@ const MAX_DRAIN: usize = 16 * MAX_REQUEST_BODY;
 /// Read the request body, keeping at most [`MAX_REQUEST_BODY`] bytes. The flag says whether the
 /// body was read to its end (the connection can be reused).
 async fn read_body(session: &mut ServerSession) -> (Body, bool) {
-    let mut body = Vec::new();
-    let mut seen = 0usize;
-    loop {
-        match session.read_request_body().await {
-            Ok(Some(chunk)) => {
-                seen = seen.saturating_add(chunk.len());
-                if seen > MAX_DRAIN {
-                    return (Body::TooLarge, false);
-                }
-                if seen <= MAX_REQUEST_BODY {
-                    body.extend_from_slice(&chunk);
-                }
-            }
-            Ok(None) if seen > MAX_REQUEST_BODY => return (Body::TooLarge, true),
-            Ok(None) => return (Body::Read(body), true),
-            Err(_) => return (Body::Broken, false),
-        }
-    }
+    let body = crate::sim::read_body(session, MAX_REQUEST_BODY, MAX_DRAIN).await;
+    let kind = match (body.complete, body.seen) {
+        (true, seen) if seen > MAX_REQUEST_BODY => Body::TooLarge,
+        (true, _) => Body::Read(body.kept),
+        (false, seen) if seen > MAX_DRAIN => Body::TooLarge,
+        (false, _) => Body::Broken,
+    };
+    (kind, body.complete)
 }
 
 #[async_trait]
