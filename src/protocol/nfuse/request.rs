@@ -215,34 +215,24 @@ impl<'a> Request<'a> {
     /// Refuse control characters (CR, LF, tab, NUL, DEL, C1) in every value: none is
     /// legitimate in a name or id, and a CR/LF could end up in an ICA file or a log line.
     fn check(&self) -> Result<(), RequestError> {
+        if let Some(credentials) = self.credentials() {
+            clean(&credentials.sam, "SAM name")?;
+            credentials.sids.iter().try_for_each(|s| clean(s, "SID"))?;
+        }
         match self {
-            Request::ReconnectSessionData {
-                credentials,
-                client,
-                ..
-            }
-            | Request::DisconnectUserSessions {
-                credentials,
-                client,
-            }
-            | Request::LogoffUserSessions {
-                credentials,
-                client,
-            } => {
-                check_credentials(credentials)?;
-                match client {
-                    ClientId::Name(n) => clean(n, "client name"),
-                    ClientId::Device(d) => clean(d, "device id"),
-                }
-            }
+            Request::ReconnectSessionData { client, .. }
+            | Request::DisconnectUserSessions { client, .. }
+            | Request::LogoffUserSessions { client, .. } => match client {
+                ClientId::Name(n) => clean(n, "client name"),
+                ClientId::Device(d) => clean(d, "device id"),
+            },
             Request::Address {
-                credentials,
                 client_name,
                 device_id,
                 client_address,
                 session,
+                ..
             } => {
-                check_credentials(credentials)?;
                 clean(client_name, "client name")?;
                 clean(device_id.unwrap_or_default(), "device id")?;
                 clean(client_address.unwrap_or_default(), "client address")?;
@@ -251,22 +241,10 @@ impl<'a> Request<'a> {
                 clean(&session.host_id_type, "host id type")?;
                 clean(&session.session_id, "session id")
             }
-            Request::Ticket {
-                credentials,
-                ticket_tag,
-                ..
-            } => {
-                check_credentials(credentials)?;
-                clean(ticket_tag, "ticket tag")
-            }
+            Request::Ticket { ticket_tag, .. } => clean(ticket_tag, "ticket tag"),
             Request::ServerFarmData => Ok(()),
         }
     }
-}
-
-fn check_credentials(c: &Credentials) -> Result<(), RequestError> {
-    clean(&c.sam, "SAM name")?;
-    c.sids.iter().try_for_each(|s| clean(s, "SID"))
 }
 
 fn clean(value: &str, what: &'static str) -> Result<(), RequestError> {
