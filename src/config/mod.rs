@@ -11,7 +11,7 @@ pub mod validate;
 pub use error::{ConfigError, ConfigIssue};
 pub use runtime::{
     ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Farm, FarmHosts, Farms, Store,
-    StoreFront, TokenVerifier,
+    StoreFront,
 };
 
 /// Parse and validate configuration text; `origin` names it in errors (a file path).

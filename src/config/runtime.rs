@@ -97,32 +97,7 @@ pub struct Farms {
     /// Signs the session ids handed to clients.
     pub session_ids: SessionIdKey,
     /// Verifies the clients' tokens: the farms trust the gateway, so the gateway trusts no one.
-    pub identity: TokenVerifier,
-}
-
-/// The store's token verifier, shared by every request.
-#[derive(Clone)]
-pub struct TokenVerifier(pub Arc<Verifier>);
-
-impl std::fmt::Debug for TokenVerifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Holds key material.
-        f.write_str("TokenVerifier(..)")
-    }
-}
-
-impl std::ops::Deref for TokenVerifier {
-    type Target = Verifier;
-    fn deref(&self) -> &Verifier {
-        &self.0
-    }
-}
-
-impl Farms {
-    /// The farm called `name`.
-    pub fn farm(&self, name: &str) -> Option<&Arc<Farm>> {
-        self.farms.iter().find(|f| f.name == name)
-    }
+    pub identity: Arc<Verifier>,
 }
 
 /// What a farm publishes.

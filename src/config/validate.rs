@@ -15,7 +15,7 @@ use super::file::{
 use super::file::{DEFAULT_LISTEN, MAX_BODY_BYTES_CEILING};
 use super::runtime::{
     ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Farm, FarmHosts, Farms, Store,
-    StoreFront, TokenVerifier,
+    StoreFront,
 };
 use crate::identity::{
     read_secret, IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig,
@@ -287,7 +287,7 @@ fn identity(
     key: &str,
     config: Option<&IdentityFileConfig>,
     issues: &mut Issues,
-) -> Option<TokenVerifier> {
+) -> Option<Arc<Verifier>> {
     let Some(c) = config else {
         issues.push(
             key,
@@ -380,7 +380,7 @@ fn identity(
         domain: c.domain.clone(),
     };
     match Verifier::new(&config) {
-        Ok(v) => Some(TokenVerifier(Arc::new(v))),
+        Ok(v) => Some(Arc::new(v)),
         Err(e) => {
             issues.push(key, e.to_string(), "check the key or secret file");
             None
@@ -393,7 +393,7 @@ fn farms(
     configs: &[FarmConfig],
     store_policy: Option<ActiveSessionsConfig>,
     session_ids: Option<&SessionIdKey>,
-    identity: Option<TokenVerifier>,
+    identity: Option<Arc<Verifier>>,
     issues: &mut Issues,
 ) -> Option<Farms> {
     if configs.is_empty() {

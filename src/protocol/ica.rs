@@ -15,10 +15,6 @@ pub struct IcaLaunch<'a> {
     pub address: &'a str,
     /// `ResponseTicket/Ticket`.
     pub ticket: &'a str,
-    /// The farm name. Checked, but not written: the only key the sources build from it is
-    /// Extentrix's `SessionsharingKey=4-basic-basic-{domain}-{user}-{farm}`, which also needs the
-    /// user's name, which the launch does not carry.
-    pub farm: &'a str,
     /// `ResponseAddress/SSLRelayAddress` (`host:port`): the client goes through SSL Relay.
     pub ssl_relay_address: Option<&'a str>,
     /// `ResponseAddress/CGPAddress`: a port (`2598`) or `host:port`; session reliability.
@@ -47,7 +43,6 @@ pub fn render(launch: &IcaLaunch<'_>) -> Result<String, IcaError> {
         return Err(IcaError::InvalidValue("title"));
     }
     let address = value(launch.address, "address")?;
-    value(launch.farm, "farm")?;
     let ticket = launch.ticket;
     if ticket.len() < MIN_TICKET_CHARS || !ticket.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(IcaError::InvalidValue("ticket"));
@@ -124,7 +119,6 @@ mod tests {
             title: "Notepad",
             address: "192.168.182.10:1494",
             ticket: "50DFC592EDA89C8C83F860EACF4B41",
-            farm: "PS45FARM",
             ssl_relay_address: None,
             cgp_address: None,
             client_name: None,
@@ -198,11 +192,6 @@ mod tests {
             ..launch()
         };
         assert_eq!(render(&l), Err(IcaError::InvalidValue("address")));
-        let l = IcaLaunch {
-            farm: "F\n",
-            ..launch()
-        };
-        assert_eq!(render(&l), Err(IcaError::InvalidValue("farm")));
         let l = IcaLaunch {
             client_name: Some("c\r"),
             ..launch()

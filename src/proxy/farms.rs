@@ -259,6 +259,10 @@ async fn list(
     if !queries.is_empty() && listing.failed.len() == queries.len() {
         return Err(GatewayError::FarmsUnavailable);
     }
+    if listing.skipped > 0 {
+        // A broker listed sessions without the fields that name one: they cannot be offered.
+        tracing::warn!(store = %store.name, entries = listing.skipped, "farm listed sessions without InName, HostId or SessionId");
+    }
     let mut sessions = Vec::with_capacity(listing.sessions.len());
     for (farm, found) in &listing.sessions {
         let reference = SessionRef {
@@ -337,7 +341,6 @@ async fn launch(
                     title: &name.in_name,
                     address: &address.server_address,
                     ticket: &ticket,
-                    farm: &target.farm.name,
                     ssl_relay_address: address.ssl_relay_address.as_deref(),
                     cgp_address: address.cgp_address.as_deref(),
                     client_name: Some(who.client_name),

@@ -151,7 +151,7 @@ pub async fn end_sessions(
 }
 
 /// What a launch needs from the client's launch parameters.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LaunchClient<'a> {
     pub client_name: &'a str,
     pub device_id: Option<&'a str>,
