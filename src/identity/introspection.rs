@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use super::cache::{self, Cache};
 use super::claims::Mapping;
 use super::{read_key_file, unix_now, Identity, IdentityError, IntrospectionConfig, SetupError};
+use crate::protocol::url::AbsoluteUrl;
 
 /// Largest introspection answer read.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -41,24 +42,20 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     pub(crate) fn parse(url: &str) -> Option<Endpoint> {
-        let (tls, rest) = if let Some(rest) = strip_prefix_ci(url, "https://") {
-            (true, rest)
-        } else {
-            (false, strip_prefix_ci(url, "http://")?)
-        };
-        let split = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at_checked(split)?;
-        let path = if path.is_empty() {
-            "/".to_string()
-        } else if path.starts_with('?') {
-            format!("/{path}")
-        } else {
-            path.to_string()
-        };
         let bad = |c: char| c.is_ascii_whitespace() || c.is_control() || c == '#';
-        if authority.is_empty() || authority.contains('@') || url.contains(bad) {
+        if url.contains(bad) {
             return None;
         }
+        let parsed = AbsoluteUrl::parse(url)?;
+        let tls = parsed.https;
+        let authority = parsed.authority;
+        let path = if parsed.rest.is_empty() {
+            "/".to_string()
+        } else if parsed.rest.starts_with('?') {
+            format!("/{}", parsed.rest)
+        } else {
+            parsed.rest.to_string()
+        };
         let default_port = if tls { 443 } else { 80 };
         let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
             let (host, after) = v6.split_once(']')?;
@@ -84,13 +81,6 @@ impl Endpoint {
             path,
         })
     }
-}
-
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| s.get(prefix.len()..))
-        .flatten()
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value (RFC 6749 appendix B, also used
