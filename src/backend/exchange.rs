@@ -28,7 +28,7 @@ pub struct Exchange {
     pub body: Bytes,
     /// The server that answered.
     pub backend: SocketAddr,
-    /// Time from the first connect attempt to the end of the answer.
+    /// Time from the connect attempt to the end of the answer.
     pub elapsed: Duration,
 }
 

@@ -45,13 +45,20 @@ impl StoreFrontClient {
         request: RequestHeader,
         body: Bytes,
     ) -> Result<Exchange, UpstreamError> {
+        let started = std::time::Instant::now();
         let target = target(sf);
         let mut tried: Vec<SocketAddr> = Vec::new();
         let mut timed_out = false;
         while let Some(addr) = pool.and_then(|p| p.select(&tried)) {
             tried.push(addr);
             match self.http.exchange(&target, addr, &request, &body).await {
-                Ok(exchange) => return Ok(exchange),
+                // Failed connects to other servers are part of what this call cost.
+                Ok(exchange) => {
+                    return Ok(Exchange {
+                        elapsed: started.elapsed(),
+                        ..exchange
+                    })
+                }
                 Err(Attempt::NotConnected { timed_out: t }) => timed_out |= t,
                 Err(Attempt::Failed(e)) => return Err(e),
             }
