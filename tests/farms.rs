@@ -439,10 +439,15 @@ fn reject_refuses_before_any_farm_is_asked() {
 fn app_sessions_only_skips_pre_xd7_desktop_farms() {
     let xa = Farm::start("XA65", true, "10.0.1.5:1494");
     let xd5 = Farm::start("XD5", true, "10.0.3.5:1494");
+    let lwc = Farm::start("XD5L", true, "10.0.4.5:1494");
     let gw = gateway(
         &[
             entry(&xa, "        hosts: apps\n"),
             entry(&xd5, "        hosts: desktops\n"),
+            entry(
+                &lwc,
+                "        hosts: desktops\n        legacy_workspace_control: true\n",
+            ),
         ],
         "",
     );
@@ -450,6 +455,11 @@ fn app_sessions_only_skips_pre_xd7_desktop_farms() {
     assert_eq!(list(&gw, &token(ALICE_SAM), &only_apps).status, 200);
     assert_eq!(xa.sim.request_count(), 1);
     assert_eq!(xd5.sim.request_count(), 0, "the desktop farm is not asked");
+    assert_eq!(
+        lwc.sim.request_count(),
+        1,
+        "legacy workspace control asks it anyway"
+    );
     assert_eq!(
         list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).status,
         200
