@@ -44,7 +44,10 @@ fn setup(n: usize) -> Setup {
         sim.add_session("CORP\\alice", "Notepad", "old-pc", false);
         sim.add_session("CORP\\alice", "Excel", "old-pc", false);
         let addr = free_addr();
-        running.push(Running::spawn(standalone(sim.service(&addr.to_string()))));
+        running.push(Running::spawn(standalone(
+            sim.service(&addr.to_string()),
+            None,
+        )));
         assert!(wait_for_listener(addr, Duration::from_secs(10)));
         entries.push_str(&format!(
             "      - name: Farm{i}\n        brokers: [\"{addr}\"]\n        pre_xd7: false\n        health_check_interval_ms: 0\n"

@@ -9,7 +9,7 @@ use pingora::apps::http_app::{HttpServer, ServeHttp};
 use pingora::protocols::http::ServerSession;
 use pingora::services::listening::Service;
 
-use crate::metrics::{self, Metrics};
+use crate::metrics;
 use crate::routing::Router;
 
 /// Serves the admin paths.
@@ -31,19 +31,22 @@ impl AdminApp {
         service
     }
 
-    /// Refresh `sessiongate_backend_up` from the pools; `true` when every store has a server up.
+    /// Refresh `sessiongate_backend_up` from the pools; the stores with no server up.
     fn refresh_backends(&self) -> Vec<&str> {
-        let gauge = &Metrics::get().backend_up;
         let mut down = Vec::new();
-        for route in self.router.stores() {
-            let health: Vec<_> = route.pools.iter().flat_map(|p| p.health()).collect();
+        for store in self.router.stores() {
+            let name = store.config.name.as_str();
+            let health: Vec<_> = store
+                .upstreams
+                .pools()
+                .into_iter()
+                .flat_map(|p| p.health())
+                .collect();
             for (addr, up) in &health {
-                gauge
-                    .with_label_values(&[route.store.name.as_str(), &addr.to_string()])
-                    .set(i64::from(*up));
+                metrics::backend_up(name, &addr.to_string(), *up);
             }
             if !health.iter().any(|(_, up)| *up) {
-                down.push(route.store.name.as_str());
+                down.push(name);
             }
         }
         down

@@ -2,10 +2,8 @@
 //! the embedded default in front of a simulated StoreFront store, `token` mints an HS256 test token
 //! for a legacy-farm store that verifies JWTs.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use pingora::server::configuration::Opt;
 
@@ -82,14 +80,16 @@ pub struct DemoArgs {
     pub farm2_listen: String,
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+impl From<DemoArgs> for demo::Addresses {
+    fn from(a: DemoArgs) -> demo::Addresses {
+        demo::Addresses {
+            listen: a.listen,
+            admin_listen: a.admin_listen,
+            storefront_listen: a.storefront_listen,
+            farm1_listen: a.farm1_listen,
+            farm2_listen: a.farm2_listen,
+        }
+    }
 }
 
 fn token(args: &TokenArgs) -> anyhow::Result<ExitCode> {
@@ -118,7 +118,7 @@ fn token(args: &TokenArgs) -> anyhow::Result<ExitCode> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Demo(args)) => {
-            demo::run(&args)?;
+            demo::run(&args.into())?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Token(args)) => return token(&args),
@@ -130,7 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
     };
     if cli.test {
-        return Ok(match config::load(&path) {
+        return Ok(match check(&path) {
             Ok(c) => {
                 println!(
                     "sessiongate: {path}: configuration is valid ({} store(s))",
@@ -150,14 +150,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         daemon: cli.daemon,
         ..Default::default()
     };
-    let server = server::build(&config, Some(opt)).context("cannot start")?;
+    let server =
+        server::build(&config, Some(opt)).map_err(|server::ServerError::Config(issues)| {
+            config::ConfigError::Invalid {
+                origin: path.clone(),
+                issues,
+            }
+        })?;
     tracing::info!(stores = config.stores.len(), "sessiongate starting");
     server.run_forever()
 }
 
+/// `-t`: the file's own rules, then everything wiring needs from the outside world (names
+/// resolved, key files read, verifiers built), each problem with its key.
+fn check(path: &str) -> Result<config::Config, config::ConfigError> {
+    let config = config::load(path)?;
+    server::prepare(&config).map_err(|issues| config::ConfigError::Invalid {
+        origin: path.to_string(),
+        issues,
+    })?;
+    Ok(config)
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    init_logging();
+    crate::logging::init();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

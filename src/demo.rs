@@ -14,7 +14,6 @@ use std::time::Duration;
 use anyhow::Context;
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::cli::DemoArgs;
 use crate::identity;
 use crate::sim::farm::FarmSim;
 use crate::sim::storefront::StoreFrontSim;
@@ -37,8 +36,23 @@ const DEMO_AUDIENCE: &str = "sessiongate-demo";
 /// Lifetime of the minted demo token.
 const DEMO_TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
 
+/// Where the demo's gateway and simulators listen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addresses {
+    /// Client-facing listener of the gateway.
+    pub listen: String,
+    /// Admin listener (/metrics, /healthz, /readyz).
+    pub admin_listen: String,
+    /// The simulated StoreFront server.
+    pub storefront_listen: String,
+    /// The first simulated legacy farm (XA65, pre-XenDesktop 7).
+    pub farm1_listen: String,
+    /// The second simulated legacy farm (XD7).
+    pub farm2_listen: String,
+}
+
 /// The demo configuration with the addresses of `args` and key files in `keys`.
-pub fn config_text(args: &DemoArgs, keys: &Path) -> String {
+pub fn config_text(args: &Addresses, keys: &Path) -> String {
     DEMO_CONFIG
         .replace(DEFAULT_LISTEN, &args.listen)
         .replace(DEFAULT_ADMIN_LISTEN, &args.admin_listen)
@@ -143,7 +157,7 @@ fn start(
     let addr: SocketAddr = listen
         .parse()
         .with_context(|| format!("the {what} address must be ip:port"))?;
-    let running = server::Running::spawn(server::standalone(service));
+    let running = server::Running::spawn(server::standalone(service, None));
     if !server::wait_for_listener(addr, Duration::from_secs(5)) {
         anyhow::bail!("the {what} did not start on {addr}");
     }
@@ -151,7 +165,7 @@ fn start(
 }
 
 /// Start the simulators and the gateway; returns when the gateway is told to stop (Ctrl-C).
-pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
+pub fn run(args: &Addresses) -> anyhow::Result<()> {
     let keys = keys_dir();
     write_keys(&keys)?;
     let config = config::from_yaml(&config_text(args, &keys), "embedded demo configuration")?;
@@ -209,7 +223,7 @@ mod tests {
 
     #[test]
     fn demo_config_is_valid_with_other_addresses() {
-        let args = DemoArgs {
+        let args = Addresses {
             listen: "127.0.0.1:18080".into(),
             admin_listen: "127.0.0.1:19100".into(),
             storefront_listen: "127.0.0.1:18081".into(),
@@ -228,10 +242,7 @@ mod tests {
         let config::Backend::Farms(farms) = &c.stores[1].backend else {
             panic!("the second demo store is farm-backed");
         };
-        assert_eq!(
-            farms.farms[1].brokers,
-            vec!["127.0.0.1:18083".parse().unwrap()]
-        );
+        assert_eq!(farms.list[1].brokers, vec!["127.0.0.1:18083".to_string()]);
         assert!(!demo_token(&keys).unwrap().is_empty());
         std::fs::remove_dir_all(&keys).unwrap();
     }

@@ -2,8 +2,11 @@
 //!
 //! Label values come only from configuration (store names, validated) and from the enums below,
 //! never from a request: no client name, token, session id or raw path can become a label.
+//! The rest of the gateway records through the typed functions at the end of this file, so a
+//! label can be neither forgotten nor put in the wrong place.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use pingora_prometheus::prometheus::{
     self, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts,
@@ -90,31 +93,31 @@ pub fn status_class(status: u16) -> &'static str {
 }
 
 /// The registered metric families.
-pub struct Metrics {
+struct Metrics {
     /// `store`, `operation`, `status_class`.
-    pub requests: IntCounterVec,
+    requests: IntCounterVec,
     /// `store`, `operation`.
-    pub request_duration: HistogramVec,
+    request_duration: HistogramVec,
     /// `store`, `reason`.
-    pub rejections: IntCounterVec,
+    rejections: IntCounterVec,
     /// `store`, `kind`.
-    pub upstream_errors: IntCounterVec,
+    upstream_errors: IntCounterVec,
     /// `store`.
-    pub upstream_duration: HistogramVec,
+    upstream_duration: HistogramVec,
     /// `store`, `outcome`.
-    pub active_session_queries: IntCounterVec,
+    active_session_queries: IntCounterVec,
     /// `store`, `backend` (configured address; set from health checks).
-    pub backend_up: IntGaugeVec,
+    backend_up: IntGaugeVec,
     /// `store`, `farm`, `request` (NFuse request type), `outcome`.
-    pub farm_requests: IntCounterVec,
+    farm_requests: IntCounterVec,
     /// `store`, `farm`, `request`.
-    pub farm_request_duration: HistogramVec,
+    farm_request_duration: HistogramVec,
     /// `store`: `available` answers that lack at least one farm.
-    pub partial_enumerations: IntCounterVec,
+    partial_enumerations: IntCounterVec,
     /// `store`, `farm`, `action` ([`SafeguardAction`]).
-    pub farm_active_session_queries: IntCounterVec,
+    farm_active_session_queries: IntCounterVec,
     /// `store`, `outcome` (`ok`, `missing`, `invalid`, `expired`, `unavailable`).
-    pub token_verifications: IntCounterVec,
+    token_verifications: IntCounterVec,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
@@ -149,7 +152,7 @@ fn gauge(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
 
 impl Metrics {
     /// The process-wide metrics, registered on first use.
-    pub fn get() -> &'static Metrics {
+    fn get() -> &'static Metrics {
         static METRICS: OnceLock<Metrics> = OnceLock::new();
         METRICS.get_or_init(|| {
             let info = gauge(BUILD_INFO, "Build information; always 1.", &["version"]);
@@ -223,8 +226,96 @@ impl Metrics {
 /// Prometheus text exposition of everything registered.
 pub fn render() -> Vec<u8> {
     use prometheus::Encoder;
+    // Registered on first use: a scrape before any traffic still lists every family.
+    Metrics::get();
     let mut out = Vec::new();
     // Encoding into a Vec cannot fail for well-formed families; an error leaves a partial page.
     let _ = prometheus::TextEncoder::new().encode(&prometheus::gather(), &mut out);
     out
+}
+
+/// A request answered: `status` 0 means no answer was written (the client left).
+pub fn request(store: &str, operation: &str, status: u16, elapsed: Duration) {
+    let m = Metrics::get();
+    m.requests
+        .with_label_values(&[store, operation, status_class(status)])
+        .inc();
+    m.request_duration
+        .with_label_values(&[store, operation])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// A request the gateway refused itself, with its reason (a closed set).
+pub fn rejection(store: &str, reason: &str) {
+    Metrics::get()
+        .rejections
+        .with_label_values(&[store, reason])
+        .inc();
+}
+
+/// A failed exchange with an upstream, by kind (a closed set).
+pub fn upstream_error(store: &str, kind: &str) {
+    Metrics::get()
+        .upstream_errors
+        .with_label_values(&[store, kind])
+        .inc();
+}
+
+/// The time of one sessions exchange with a StoreFront server.
+pub fn upstream_duration(store: &str, elapsed: Duration) {
+    Metrics::get()
+        .upstream_duration
+        .with_label_values(&[store])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// What the store's policy did with a request for active sessions.
+pub fn active_session_query(store: &str, outcome: ActiveQueryOutcome) {
+    Metrics::get()
+        .active_session_queries
+        .with_label_values(&[store, outcome.as_str()])
+        .inc();
+}
+
+/// Whether a backend (its configured address) passes its health check.
+pub fn backend_up(store: &str, backend: &str, up: bool) {
+    Metrics::get()
+        .backend_up
+        .with_label_values(&[store, backend])
+        .set(i64::from(up));
+}
+
+/// One NFuse request to a farm, failover included: its type, outcome and time.
+pub fn farm_request(store: &str, farm: &str, request: &str, outcome: &str, elapsed: Duration) {
+    let m = Metrics::get();
+    m.farm_requests
+        .with_label_values(&[store, farm, request, outcome])
+        .inc();
+    m.farm_request_duration
+        .with_label_values(&[store, farm, request])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// A session list answered without every farm.
+pub fn partial_enumeration(store: &str) {
+    Metrics::get()
+        .partial_enumerations
+        .with_label_values(&[store])
+        .inc();
+}
+
+/// What the safeguard did for one farm of a request for active sessions.
+pub fn farm_active_session_query(store: &str, farm: &str, action: SafeguardAction) {
+    Metrics::get()
+        .farm_active_session_queries
+        .with_label_values(&[store, farm, action.as_str()])
+        .inc();
+}
+
+/// A token verified for a farm-backed store: `ok` or the failure's label.
+pub fn token_verification(store: &str, outcome: &str) {
+    Metrics::get()
+        .token_verifications
+        .with_label_values(&[store, outcome])
+        .inc();
 }

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sessiongate::server::{standalone, wait_for_listener, Running};
+use sessiongate::server::Running;
 use sessiongate::sim::farm::{FarmFault, FarmSim, FarmSimConfig};
 
 const STORE: &str = "/Citrix/Legacy";
@@ -53,9 +53,7 @@ impl Farm {
         let mut config = FarmSimConfig::new(name, pre_xd7);
         config.server_address = server_address.to_string();
         let sim = FarmSim::new(config);
-        let addr = free_addr();
-        let running = Running::spawn(standalone(sim.service(&addr.to_string())));
-        assert!(wait_for_listener(addr, Duration::from_secs(10)));
+        let (addr, running) = serve(|addr| sim.service(addr));
         Farm {
             sim,
             addr,

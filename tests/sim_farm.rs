@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{free_addr, send, Conn, Response};
-use sessiongate::server::{standalone, wait_for_listener, Running};
+use common::{send, serve, Conn, Response};
+use sessiongate::server::Running;
 use sessiongate::sim::farm::{FarmFault, FarmSim, FarmSimConfig};
 
 /// The farm on an ephemeral loopback port; stopped on drop.
@@ -23,12 +23,7 @@ struct Farm {
 
 impl Farm {
     fn start(sim: Arc<FarmSim>) -> Farm {
-        let addr = free_addr();
-        let running = Running::spawn(standalone(sim.service(&addr.to_string())));
-        assert!(
-            wait_for_listener(addr, Duration::from_secs(10)),
-            "the farm did not start"
-        );
+        let (addr, running) = serve(|addr| sim.service(addr));
         Farm {
             sim,
             addr,

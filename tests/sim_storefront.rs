@@ -4,9 +4,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::serve;
 
 use sessiongate::server;
 use sessiongate::sim::storefront::{Fault, StoreFrontSim};
@@ -25,14 +28,7 @@ struct Running {
 
 impl Running {
     fn start(sim: Arc<StoreFrontSim>) -> Running {
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port");
-        let running = server::Running::spawn(server::standalone(sim.service(&addr.to_string())));
-        assert!(
-            server::wait_for_listener(addr, Duration::from_secs(10)),
-            "the simulator did not start"
-        );
+        let (addr, running) = serve(|addr| sim.service(addr));
         Running {
             sim,
             addr,

@@ -88,6 +88,8 @@ pub struct Target<'a> {
     pub tls: bool,
     /// `Host` header and TLS SNI; `None` means the server's address.
     pub host: Option<&'a str>,
+    /// `Host` header when it differs from the TLS name (a URL's `host:port`).
+    pub authority: Option<&'a str>,
     pub connect_timeout: Duration,
     /// Bound on each read and on the whole answer.
     pub read_timeout: Duration,
@@ -96,7 +98,9 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    fn peer(&self, addr: SocketAddr) -> HttpPeer {
+    /// The peer for `addr`, with every timeout and the pool's idle limit set: the one place that
+    /// decides how the gateway connects to a server.
+    pub fn peer(&self, addr: SocketAddr) -> HttpPeer {
         let sni = self.host.unwrap_or_default().to_string();
         let mut peer = HttpPeer::new(addr, self.tls, sni);
         peer.options.connection_timeout = Some(self.connect_timeout);
@@ -109,7 +113,9 @@ impl Target<'_> {
 
     /// The Host header for a server: the configured name, else its address.
     pub fn host_header(&self, addr: SocketAddr) -> String {
-        self.host.map_or_else(|| addr.to_string(), str::to_string)
+        self.authority
+            .or(self.host)
+            .map_or_else(|| addr.to_string(), str::to_string)
     }
 }
 

@@ -13,6 +13,8 @@ pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9100";
 pub const DEFAULT_THREADS: usize = 2;
 /// Default seconds a graceful shutdown lets in-flight requests finish.
 pub const DEFAULT_GRACE_PERIOD_SECONDS: u64 = 5;
+/// Default path of the Unix socket a new process (`-u`) takes the listeners over through.
+pub const DEFAULT_UPGRADE_SOCKET: &str = "/tmp/sessiongate-upgrade.sock";
 /// Default request body limit of a store (bytes).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
 /// Largest request body limit a store may set: Pingora's retry buffer holds at most 64 KiB.
@@ -36,6 +38,8 @@ pub const DEFAULT_FARM_HEALTH_CHECK_INTERVAL_MS: u64 = 10_000;
 pub const DEFAULT_TICKET_TTL_SECONDS: u32 = 200;
 /// Default leeway on JWT `exp` / `nbf`.
 pub const DEFAULT_JWT_LEEWAY_SECONDS: u64 = 60;
+/// Largest leeway accepted: more than a day of clock skew is a configuration mistake.
+pub const MAX_JWT_LEEWAY_SECONDS: u64 = 24 * 3600;
 /// Default introspection timeout.
 pub const DEFAULT_INTROSPECTION_TIMEOUT_MS: u64 = 2_000;
 /// Default time an introspection result is reused.
@@ -59,6 +63,10 @@ pub struct FileConfig {
     /// Seconds in-flight requests get to finish on SIGTERM.
     #[serde(default = "default_grace")]
     pub grace_period_seconds: u64,
+    /// Unix socket of the graceful upgrade (`-u`, then SIGQUIT to the old process); two
+    /// instances on one host need two paths.
+    #[serde(default = "default_upgrade_socket")]
+    pub upgrade_socket: String,
     /// The stores served.
     #[serde(default)]
     pub stores: Vec<StoreConfig>,
@@ -282,6 +290,9 @@ fn default_threads() -> usize {
 }
 fn default_grace() -> u64 {
     DEFAULT_GRACE_PERIOD_SECONDS
+}
+fn default_upgrade_socket() -> String {
+    DEFAULT_UPGRADE_SOCKET.to_string()
 }
 fn default_max_body() -> usize {
     DEFAULT_MAX_BODY_BYTES

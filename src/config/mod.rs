@@ -1,7 +1,9 @@
 //! Configuration: YAML file → validated runtime [`Config`].
 //!
 //! The pipeline is `text` → [`file::FileConfig`] (serde, unknown keys rejected) →
-//! [`validate::validate`] → [`Config`]. `sessiongate -t` runs exactly this and nothing else.
+//! [`validate::validate`] → [`Config`], plain data and no I/O beyond reading the file. What needs
+//! the outside world (resolving names, reading key files, building verifiers and pools) is done in
+//! wiring (`server`); `sessiongate -t` runs both.
 
 pub mod error;
 pub mod file;
@@ -10,7 +12,8 @@ pub mod validate;
 
 pub use error::{ConfigError, ConfigIssue};
 pub use runtime::{
-    ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Farm, FarmHosts, Farms, Store,
+    ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Farm, FarmHosts, Farms,
+    IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig, Store,
     StoreFront,
 };
 

@@ -1,13 +1,13 @@
-//! The validated runtime configuration: what the rest of the gateway reads.
+//! The validated runtime configuration: what the rest of the gateway reads. Plain data only:
+//! files named here are read, names resolved and verifiers built in wiring (`server`).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::identity::Verifier;
 use crate::protocol::citrix_auth::Challenge;
-use crate::protocol::session_id::SessionIdKey;
-use crate::protocol::url::UrlMap;
+use crate::protocol::url::encode_segment;
 
 /// The whole gateway.
 #[derive(Debug, Clone)]
@@ -20,8 +20,12 @@ pub struct Config {
     pub threads: usize,
     /// Seconds in-flight requests get on SIGTERM.
     pub grace_period_seconds: u64,
+    /// Unix socket of the graceful upgrade.
+    pub upgrade_socket: PathBuf,
     /// Stores; their paths never nest, so at most one matches a request.
     pub stores: Vec<Arc<Store>>,
+    /// The secret that signs farm session ids (required when a store has farms).
+    pub session_id_key_file: Option<PathBuf>,
 }
 
 /// What to do with a request that lists active sessions (`includeActiveSessions=true`).
@@ -65,6 +69,17 @@ pub struct Store {
     pub backend: Backend,
 }
 
+impl Store {
+    /// The public launch URL of a session.
+    pub fn launch_url(&self, session_id: &str) -> String {
+        format!(
+            "{}/sessions/v1/{}/launch/ica",
+            self.public_url,
+            encode_segment(session_id)
+        )
+    }
+}
+
 /// Parameters of the gateway's CitrixAuth challenge.
 #[derive(Debug, Clone)]
 pub struct ChallengeTemplate {
@@ -89,15 +104,14 @@ pub enum Backend {
     Farms(Farms),
 }
 
-/// The legacy farms behind a store, and what the gateway needs to speak for their users.
+/// The legacy farms behind a store, and how the gateway verifies the users it speaks for.
 #[derive(Debug, Clone)]
 pub struct Farms {
     /// In configuration order, which is also the order of merged session lists.
-    pub farms: Vec<Arc<Farm>>,
-    /// Signs the session ids handed to clients.
-    pub session_ids: SessionIdKey,
-    /// Verifies the clients' tokens: the farms trust the gateway, so the gateway trusts no one.
-    pub identity: Arc<Verifier>,
+    pub list: Vec<Arc<Farm>>,
+    /// How clients' tokens are verified: the farms trust the gateway, so the gateway trusts no
+    /// one.
+    pub identity: IdentityConfig,
 }
 
 /// What a farm publishes.
@@ -113,8 +127,8 @@ pub enum FarmHosts {
 pub struct Farm {
     /// `publishername` and the `farm` metric label.
     pub name: String,
-    /// Resolved broker addresses.
-    pub brokers: Vec<SocketAddr>,
+    /// `host:port` of each XML broker, as written (resolved in wiring).
+    pub brokers: Vec<String>,
     /// HTTPS to the brokers.
     pub tls: bool,
     /// Host header and TLS SNI; `None` means the broker's address.
@@ -148,8 +162,8 @@ impl Farm {
 /// A pool of StoreFront servers.
 #[derive(Debug, Clone)]
 pub struct StoreFront {
-    /// Resolved server addresses.
-    pub upstreams: Vec<SocketAddr>,
+    /// `host:port` of each server, as written (resolved in wiring).
+    pub upstreams: Vec<String>,
     /// The store path on the servers, no trailing slash (`""` at the root).
     pub upstream_path: String,
     /// HTTPS to the servers.
@@ -162,9 +176,63 @@ pub struct StoreFront {
     pub max_response_bytes: usize,
     /// TCP health-check interval, if checks are on.
     pub health_check_interval: Option<Duration>,
-    /// Maps URLs the servers write onto the public URL.
-    pub url_map: UrlMap,
-    /// Every name the servers go by (`host:port` as configured and resolved, `host`): an answer
-    /// that holds one of them must not reach a client unread.
-    pub names: Vec<String>,
+}
+
+/// How tokens are checked and how their claims become the user the farms see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConfig {
+    pub source: IdentitySource,
+    /// Claim holding the user name; usually `sub`.
+    pub user_claim: String,
+    /// Claim holding the group SIDs (an array of strings), if any.
+    pub sids_claim: Option<String>,
+    /// NetBIOS domain given to names that carry none (`alice`, `alice@corp.example`).
+    pub domain: Option<String>,
+}
+
+/// Where a token is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentitySource {
+    Jwt(JwtConfig),
+    Introspection(IntrospectionConfig),
+}
+
+/// The one JWT algorithm a verifier accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    Hs256,
+    Rs256,
+    Es256,
+}
+
+/// Local JWT verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtConfig {
+    pub algorithm: JwtAlgorithm,
+    /// HS256: the shared secret; RS256/ES256: a PEM public key.
+    pub key_file: PathBuf,
+    /// Accepted `aud` values; empty means `aud` is not checked.
+    pub audience: Vec<String>,
+    /// Required `iss`, if any.
+    pub issuer: Option<String>,
+    /// Clock skew allowed on `exp` and `nbf` (whole seconds).
+    pub leeway: Duration,
+}
+
+/// RFC 7662 token introspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntrospectionConfig {
+    /// `http://` or `https://` endpoint.
+    pub url: String,
+    /// Sent with HTTP Basic authentication, with the secret of `client_secret_file`.
+    pub client_id: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    /// Bound on the whole exchange (name lookup, connect, request, answer).
+    pub timeout: Duration,
+    /// How long a positive answer is reused (never past the token's `exp`).
+    pub cache_ttl: Duration,
+    /// Most answers cached.
+    pub cache_entries: usize,
+    /// Accepted `aud` values; empty means `aud` is not checked.
+    pub audience: Vec<String>,
 }

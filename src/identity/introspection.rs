@@ -1,5 +1,6 @@
-//! RFC 7662 token introspection over Pingora's connector (so `https://` goes through the same
-//! rustls stack as the upstream traffic), with positive answers cached.
+//! RFC 7662 token introspection through the gateway's one upstream exchange
+//! ([`crate::backend::exchange`]: Pingora's pooled connector, so `https://` goes through the same
+//! rustls stack and the same bounds as the upstream traffic), with positive answers cached.
 //!
 //! Only a clear answer about the token is final: `active: false`, a past `exp` or unusable claims.
 //! Anything wrong with the exchange itself (refused connection, timeout, status other than 200,
@@ -10,22 +11,18 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use bytes::{Bytes, BytesMut};
-use pingora::connectors::http::Connector;
+use bytes::Bytes;
 use pingora::http::RequestHeader;
-use pingora::upstreams::peer::HttpPeer;
-use pingora::{Error, ErrorType};
 use serde_json::{Map, Value};
 
 use super::cache::{self, Cache};
 use super::claims::Mapping;
 use super::{read_key_file, unix_now, Identity, IdentityError, IntrospectionConfig, SetupError};
+use crate::backend::exchange::{Attempt, HttpClient, Target, UpstreamError};
 use crate::protocol::url::AbsoluteUrl;
 
 /// Largest introspection answer read.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-/// How long an idle connection to the endpoint is kept for the next question.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where the endpoint is, from its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +103,7 @@ pub(crate) struct Introspector {
     audience: Vec<String>,
     mapping: Mapping,
     cache: Cache,
-    connector: Connector,
+    http: HttpClient,
 }
 
 /// Why an exchange gave no answer (for the log; the caller sees `Unavailable`).
@@ -148,7 +145,7 @@ impl Introspector {
             audience: config.audience.clone(),
             mapping,
             cache: Cache::new(config.cache_entries),
-            connector: Connector::new(None),
+            http: HttpClient::default(),
         })
     }
 
@@ -246,60 +243,35 @@ impl Introspector {
     /// POST the form and read the whole answer of a 200.
     async fn ask(&self, body: Bytes) -> Result<Bytes, Failure> {
         let addr = self.resolve().await?;
-        let mut peer = HttpPeer::new(addr, self.endpoint.tls, self.endpoint.host.clone());
-        peer.options.connection_timeout = Some(self.timeout);
-        peer.options.total_connection_timeout = Some(self.timeout);
-        peer.options.read_timeout = Some(self.timeout);
-        peer.options.write_timeout = Some(self.timeout);
-        peer.options.idle_timeout = Some(POOL_IDLE_TIMEOUT);
+        let target = Target {
+            tls: self.endpoint.tls,
+            host: Some(&self.endpoint.host),
+            authority: Some(&self.endpoint.authority),
+            connect_timeout: self.timeout,
+            read_timeout: self.timeout,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+        };
         let request = self
             .request(body.len())
             .map_err(|_| "cannot build the request")?;
-        let (mut session, _reused) = self
-            .connector
-            .get_http_session(&peer)
+        let answer = self
+            .http
+            .exchange(&target, addr, &request, &body)
             .await
-            .map_err(|_| "connect failed")?;
-        let exchange = async {
-            session.write_request_header(Box::new(request)).await?;
-            session.write_request_body(body, true).await?;
-            session.finish_request_body().await?;
-            loop {
-                session.read_response_header().await?;
-                match session.response_header().map(|h| h.status.as_u16()) {
-                    // `100 Continue` and the like: the real answer follows.
-                    Some(100..=199) => continue,
-                    Some(200) => break,
-                    Some(_) => return Error::e_explain(ErrorType::Custom("status"), "not 200"),
-                    None => return Error::e_explain(ErrorType::InvalidHTTPHeader, "no header"),
-                }
-            }
-            let mut buf = BytesMut::new();
-            while let Some(chunk) = session.read_response_body().await? {
-                if buf.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Error::e_explain(ErrorType::Custom("too large"), "answer too large");
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            Ok::<_, Box<Error>>(buf.freeze())
-        };
-        let answer = exchange.await.map_err(|e| match e.etype() {
-            ErrorType::Custom("status") => "the endpoint did not answer 200",
-            ErrorType::Custom("too large") => "the answer is too large",
-            ErrorType::ReadTimedout | ErrorType::WriteTimedout => "timed out",
-            _ => "the exchange broke off",
-        })?;
-        if session.response_done() {
-            self.connector
-                .release_http_session(session, &peer, Some(POOL_IDLE_TIMEOUT))
-                .await;
+            .map_err(|e| match e {
+                Attempt::NotConnected { .. } => "connect failed",
+                Attempt::Failed(UpstreamError::Timeout) => "timed out",
+                Attempt::Failed(UpstreamError::TooLarge(_)) => "the answer is too large",
+                Attempt::Failed(_) => "the exchange broke off",
+            })?;
+        if answer.header.status.as_u16() != 200 {
+            return Err("the endpoint did not answer 200");
         }
-        Ok(answer)
+        Ok(answer.body)
     }
 
     fn request(&self, content_length: usize) -> pingora::Result<RequestHeader> {
         let mut req = RequestHeader::build("POST", self.endpoint.path.as_bytes(), Some(6))?;
-        req.insert_header("Host", self.endpoint.authority.as_str())?;
         req.insert_header("Content-Type", "application/x-www-form-urlencoded")?;
         req.insert_header("Accept", "application/json")?;
         req.insert_header("Content-Length", content_length)?;

@@ -14,6 +14,10 @@ mod jwt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use crate::config::{
+    IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig,
+};
+use crate::protocol::nfuse::Credentials;
 pub use claims::{check_sid, map_user};
 
 /// Longest token looked at; longer ones are refused before any parsing or I/O.
@@ -22,67 +26,8 @@ pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 pub const MIN_SECRET_LEN: usize = 32;
 /// Largest key or secret file read; PEM public keys are a few KiB.
 const MAX_KEY_FILE_LEN: u64 = 64 * 1024;
-/// Largest leeway accepted: more than a day of clock skew is a configuration mistake.
-pub const MAX_LEEWAY: Duration = Duration::from_secs(24 * 3600);
-
-/// How tokens are checked and how their claims become an [`Identity`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentityConfig {
-    pub source: IdentitySource,
-    /// Claim holding the user name; usually `sub`.
-    pub user_claim: String,
-    /// Claim holding the group SIDs (an array of strings), if any.
-    pub sids_claim: Option<String>,
-    /// NetBIOS domain given to names that carry none (`alice`, `alice@corp.example`).
-    pub domain: Option<String>,
-}
-
-/// Where a token is checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IdentitySource {
-    Jwt(JwtConfig),
-    Introspection(IntrospectionConfig),
-}
-
-/// The one JWT algorithm a verifier accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JwtAlgorithm {
-    Hs256,
-    Rs256,
-    Es256,
-}
-
-/// Local JWT verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JwtConfig {
-    pub algorithm: JwtAlgorithm,
-    /// HS256: the shared secret (see [`read_secret`]); RS256/ES256: a PEM public key.
-    pub key_file: PathBuf,
-    /// Accepted `aud` values; empty means `aud` is not checked.
-    pub audience: Vec<String>,
-    /// Required `iss`, if any.
-    pub issuer: Option<String>,
-    /// Clock skew allowed on `exp` and `nbf` (whole seconds; at most [`MAX_LEEWAY`]).
-    pub leeway: Duration,
-}
-
-/// RFC 7662 token introspection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntrospectionConfig {
-    /// `http://` or `https://` endpoint.
-    pub url: String,
-    /// Sent with HTTP Basic authentication, with the secret of `client_secret_file`.
-    pub client_id: Option<String>,
-    pub client_secret_file: Option<PathBuf>,
-    /// Bound on the whole exchange (name lookup, connect, request, answer).
-    pub timeout: Duration,
-    /// How long a positive answer is reused (never past the token's `exp`).
-    pub cache_ttl: Duration,
-    /// Most answers cached; 0 disables the cache.
-    pub cache_entries: usize,
-    /// Accepted `aud` values; empty means `aud` is not checked.
-    pub audience: Vec<String>,
-}
+/// Largest leeway accepted (the configuration refuses more, see `config::file`).
+pub const MAX_LEEWAY: Duration = Duration::from_secs(crate::config::file::MAX_JWT_LEEWAY_SECONDS);
 
 /// The user as the farms see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +36,16 @@ pub struct Identity {
     pub sam: String,
     /// Group SIDs (`S-1-...`), possibly none.
     pub sids: Vec<String>,
+}
+
+impl Identity {
+    /// What a trusting farm is told about the user: the account name and its groups.
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            sam: self.sam.clone(),
+            sids: self.sids.clone(),
+        }
+    }
 }
 
 /// Why a token yields no identity.

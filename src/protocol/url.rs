@@ -3,6 +3,7 @@
 //! StoreFront writes absolute URLs built from its own host name and store path into session
 //! states, endpoint documents, challenges and `Location` headers. A client of the gateway must
 //! never see them: a URL that names an upstream authority becomes a URL on the public side.
+//! Session ids the gateway puts into URLs are percent-encoded here too ([`encode_segment`]).
 
 use thiserror::Error;
 
@@ -153,6 +154,20 @@ impl UrlMap {
         }
         None
     }
+}
+
+/// Percent-encode `value` for use as one path segment: unreserved characters (RFC 3986 §2.3) are
+/// kept, every other byte is escaped, so the segment can hold neither `/` nor `..` tricks.
+pub fn encode_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::metrics::ActiveQueryOutcome;
-use crate::routing::{Operation, StoreRoute};
+use crate::routing::{Operation, Store};
 
 /// Per-request state; `logging` turns it into metrics and the access log line.
 pub struct RequestCtx {
     pub started: Instant,
     /// The store the path belongs to, once routed.
-    pub store: Option<Arc<StoreRoute>>,
+    pub store: Option<Arc<Store>>,
     pub operation: Option<Operation>,
     /// Passthrough: the request target on the upstream.
     pub upstream_target: Option<String>,

@@ -8,16 +8,38 @@ use bytes::Bytes;
 use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
 
-use crate::backend::farm::FarmCallError;
-use crate::backend::storefront::UpstreamError;
+use super::answer;
+use crate::backend::farm::{FarmCallError, FarmError};
+use crate::backend::storefront::{StoreFrontError, UpstreamError};
 use crate::config::Store;
 use crate::identity::IdentityError;
+use crate::metrics::ActiveQueryOutcome;
 use crate::protocol::citrix_auth::AuthError;
-use crate::protocol::nfuse::ErrorId;
 use crate::protocol::session_params::ParamsError;
 
 /// Header carrying the reason of an answer the gateway made itself.
 pub const REASON_HEADER: &str = "x-sessiongate-reason";
+/// The reason of a request for active sessions that the store's (or a farm's) policy refuses.
+const ACTIVE_SESSIONS_REFUSED: &str = "active_sessions_refused";
+
+fn upstream_status(u: &UpstreamError) -> u16 {
+    match u {
+        UpstreamError::NoBackend => 503,
+        UpstreamError::ConnectTimeout | UpstreamError::Timeout => 504,
+        UpstreamError::ConnectFailed | UpstreamError::TooLarge(_) | UpstreamError::Broken => 502,
+    }
+}
+
+fn upstream_reason(u: &UpstreamError) -> &'static str {
+    match u {
+        UpstreamError::NoBackend => "upstream_no_backend",
+        UpstreamError::ConnectFailed => "upstream_connect_failed",
+        UpstreamError::ConnectTimeout => "upstream_connect_timeout",
+        UpstreamError::Timeout => "upstream_timeout",
+        UpstreamError::TooLarge(_) => "upstream_too_large",
+        UpstreamError::Broken => "upstream_broken",
+    }
+}
 
 /// Why the gateway answered instead of the backend.
 #[derive(Debug, thiserror::Error)]
@@ -40,22 +62,20 @@ pub enum GatewayError {
     BodyIncomplete,
     #[error("{0}")]
     Params(ParamsError),
-    #[error("this store does not allow listing active sessions (includeActiveSessions=true)")]
-    ActiveSessionsRefused,
     #[error("no session has this id")]
     SessionNotFound,
-    #[error("{0}")]
-    Upstream(UpstreamError),
-    #[error("the StoreFront server sent an answer the gateway could not read")]
-    BadUpstreamAnswer,
     #[error("the token was not accepted ({})", .0.label())]
     Token(IdentityError),
-    #[error("no farm answered")]
-    FarmsUnavailable,
+    /// A passthrough request's exchange failed.
     #[error("{0}")]
-    Farm(FarmCallError),
-    #[error("the farm refused the gateway's request ({}); check XML trust and the farm's version", .0.as_str())]
-    FarmRefused(ErrorId),
+    Upstream(UpstreamError),
+    #[error("{0}")]
+    StoreFront(StoreFrontError),
+    #[error("{0}")]
+    Farm(FarmError),
+    /// A bug: the gateway could not build its own answer.
+    #[error("the gateway failed to build its answer")]
+    Internal,
 }
 
 impl GatewayError {
@@ -69,24 +89,26 @@ impl GatewayError {
             GatewayError::ContentType(_)
             | GatewayError::BodyMissing(_)
             | GatewayError::BodyIncomplete
-            | GatewayError::Params(_)
-            | GatewayError::ActiveSessionsRefused => 400,
+            | GatewayError::Params(_) => 400,
             GatewayError::BodyTooLarge(_) => 413,
-            GatewayError::Upstream(u) => match u {
-                UpstreamError::NoBackend => 503,
-                UpstreamError::ConnectTimeout | UpstreamError::Timeout => 504,
-                UpstreamError::ConnectFailed
-                | UpstreamError::TooLarge(_)
-                | UpstreamError::Broken => 502,
-            },
-            GatewayError::BadUpstreamAnswer => 502,
             GatewayError::Token(IdentityError::Unavailable) => 503,
             GatewayError::Token(_) => 401,
-            GatewayError::FarmsUnavailable | GatewayError::FarmRefused(_) => 502,
-            GatewayError::Farm(FarmCallError::Upstream(u)) => {
-                GatewayError::Upstream(u.clone()).status()
-            }
-            GatewayError::Farm(_) => 502,
+            GatewayError::Upstream(u) => upstream_status(u),
+            GatewayError::StoreFront(e) => match e {
+                StoreFrontError::ActiveSessionsRefused => 400,
+                StoreFrontError::Upstream(u) => upstream_status(u),
+                StoreFrontError::BadAnswer => 502,
+            },
+            GatewayError::Farm(e) => match e {
+                FarmError::ActiveSessionsRefused => 400,
+                FarmError::SessionNotFound => 404,
+                FarmError::Call(FarmCallError::Upstream(u)) => upstream_status(u),
+                FarmError::Unavailable
+                | FarmError::Call(_)
+                | FarmError::Refused(_)
+                | FarmError::BadAnswer => 502,
+            },
+            GatewayError::Internal => 500,
         }
     }
 
@@ -102,31 +124,27 @@ impl GatewayError {
             GatewayError::BodyTooLarge(_) => "body_too_large",
             GatewayError::BodyIncomplete => "body_incomplete",
             GatewayError::Params(p) => p.reason(),
-            GatewayError::ActiveSessionsRefused => "active_sessions_refused",
             GatewayError::SessionNotFound => "session_not_found",
-            GatewayError::Upstream(u) => match u {
-                UpstreamError::NoBackend => "upstream_no_backend",
-                UpstreamError::ConnectFailed => "upstream_connect_failed",
-                UpstreamError::ConnectTimeout => "upstream_connect_timeout",
-                UpstreamError::Timeout => "upstream_timeout",
-                UpstreamError::TooLarge(_) => "upstream_too_large",
-                UpstreamError::Broken => "upstream_broken",
-            },
-            GatewayError::BadUpstreamAnswer => "upstream_bad_answer",
             GatewayError::Token(IdentityError::Unavailable) => "token_service_unavailable",
             GatewayError::Token(IdentityError::Expired) => "token_expired",
             GatewayError::Token(IdentityError::Invalid) => "token_invalid",
-            GatewayError::FarmsUnavailable => "farms_unavailable",
-            GatewayError::Farm(FarmCallError::Upstream(u)) => {
-                GatewayError::Upstream(u.clone()).reason()
-            }
-            GatewayError::Farm(FarmCallError::Farm(_)) | GatewayError::FarmRefused(_) => {
-                "farm_refused"
-            }
-            GatewayError::Farm(FarmCallError::Request(_)) => "farm_request_invalid",
-            GatewayError::Farm(FarmCallError::Status(_) | FarmCallError::Answer(_)) => {
-                "upstream_bad_answer"
-            }
+            GatewayError::Upstream(u) => upstream_reason(u),
+            GatewayError::StoreFront(e) => match e {
+                StoreFrontError::ActiveSessionsRefused => ACTIVE_SESSIONS_REFUSED,
+                StoreFrontError::Upstream(u) => upstream_reason(u),
+                StoreFrontError::BadAnswer => "upstream_bad_answer",
+            },
+            GatewayError::Farm(e) => match e {
+                FarmError::ActiveSessionsRefused => ACTIVE_SESSIONS_REFUSED,
+                FarmError::SessionNotFound => "session_not_found",
+                FarmError::Unavailable => "farms_unavailable",
+                FarmError::Call(FarmCallError::Upstream(u)) => upstream_reason(u),
+                FarmError::Call(FarmCallError::Farm(_)) | FarmError::Refused(_) => "farm_refused",
+                FarmError::Call(FarmCallError::Request(_)) => "farm_request_invalid",
+                FarmError::Call(FarmCallError::Status(_) | FarmCallError::Answer(_))
+                | FarmError::BadAnswer => "upstream_bad_answer",
+            },
+            GatewayError::Internal => "internal",
         }
     }
 
@@ -134,12 +152,26 @@ impl GatewayError {
     /// `None` for a fault in the client's request.
     pub fn upstream_kind(&self) -> Option<&'static str> {
         match self {
-            GatewayError::Upstream(u) => Some(u.kind()),
-            GatewayError::BadUpstreamAnswer => Some("bad_answer"),
+            GatewayError::Upstream(u) | GatewayError::StoreFront(StoreFrontError::Upstream(u)) => {
+                Some(u.kind())
+            }
+            GatewayError::StoreFront(StoreFrontError::BadAnswer)
+            | GatewayError::Farm(FarmError::BadAnswer) => Some("bad_answer"),
             GatewayError::Token(IdentityError::Unavailable) => Some("token_service"),
-            GatewayError::FarmsUnavailable => Some("farms_unavailable"),
-            GatewayError::Farm(e) => Some(e.outcome()),
-            GatewayError::FarmRefused(_) => Some("farm_error"),
+            GatewayError::Farm(FarmError::Unavailable) => Some("farms_unavailable"),
+            GatewayError::Farm(FarmError::Call(e)) => Some(e.outcome()),
+            GatewayError::Farm(FarmError::Refused(_)) => Some("farm_error"),
+            _ => None,
+        }
+    }
+
+    /// What the active-session policy did, when this error is its refusal.
+    pub fn active_query(&self) -> Option<ActiveQueryOutcome> {
+        match self {
+            GatewayError::StoreFront(StoreFrontError::ActiveSessionsRefused)
+            | GatewayError::Farm(FarmError::ActiveSessionsRefused) => {
+                Some(ActiveQueryOutcome::Refused)
+            }
             _ => None,
         }
     }
@@ -192,13 +224,7 @@ impl GatewayError {
             session.set_keepalive(None);
         }
         let (header, body) = self.response(store, keep_alive)?;
-        let head_only = session.req_header().method == http::Method::HEAD;
-        session
-            .write_response_header(Box::new(header), head_only)
-            .await?;
-        if !head_only {
-            session.write_response_body(Some(body), true).await?;
-        }
+        answer::write(session, header, body).await;
         Ok(())
     }
 }
@@ -221,9 +247,19 @@ mod tests {
             (GatewayError::ContentType("x"), 400, "content_type"),
             (GatewayError::BodyTooLarge(1), 413, "body_too_large"),
             (
-                GatewayError::ActiveSessionsRefused,
+                GatewayError::StoreFront(StoreFrontError::ActiveSessionsRefused),
                 400,
                 "active_sessions_refused",
+            ),
+            (
+                GatewayError::Farm(FarmError::ActiveSessionsRefused),
+                400,
+                "active_sessions_refused",
+            ),
+            (
+                GatewayError::Farm(FarmError::Unavailable),
+                502,
+                "farms_unavailable",
             ),
             (
                 GatewayError::Upstream(UpstreamError::NoBackend),
@@ -240,7 +276,16 @@ mod tests {
                 502,
                 "upstream_connect_failed",
             ),
-            (GatewayError::BadUpstreamAnswer, 502, "upstream_bad_answer"),
+            (
+                GatewayError::StoreFront(StoreFrontError::BadAnswer),
+                502,
+                "upstream_bad_answer",
+            ),
+            (
+                GatewayError::Farm(FarmError::BadAnswer),
+                502,
+                "upstream_bad_answer",
+            ),
         ];
         for (e, status, reason) in cases {
             assert_eq!(e.status(), status, "{e:?}");

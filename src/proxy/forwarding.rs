@@ -1,8 +1,41 @@
-//! `X-Forwarded-*` headers: StoreFront takes the client address from them when the client does
-//! not say, so the gateway states what it saw and never passes on what the client claimed.
+//! What the gateway forwards of a client's request, and what it says about the client.
+//!
+//! `X-Forwarded-*`: StoreFront takes the client address from them when the client does not say,
+//! so the gateway states what it saw and never passes on what the client claimed.
 
+use bytes::Bytes;
 use pingora::http::RequestHeader;
 use pingora::proxy::Session;
+
+use super::error::GatewayError;
+use crate::backend::storefront::UpstreamError;
+
+/// Request headers the gateway sets itself on a sessions call, or that describe the client's
+/// connection or body encoding; every other client header is forwarded.
+const NOT_FORWARDED: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "accept",
+    "accept-encoding",
+    "expect",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "upgrade",
+];
+
+/// A validated request body in its canonical form, ready to be forwarded.
+pub struct Canonical {
+    pub body: Bytes,
+    pub content_type: &'static str,
+    /// The one media type the answer may have.
+    pub accept: &'static str,
+}
 
 /// Replace any client-sent `X-Forwarded-For/-Host/-Proto` with the gateway's own view.
 pub fn add_forwarded_headers(session: &Session, req: &mut RequestHeader) -> pingora::Result<()> {
@@ -27,4 +60,41 @@ pub fn add_forwarded_headers(session: &Session, req: &mut RequestHeader) -> ping
     // The gateway's own listeners are plain HTTP; TLS, when used, ends in front of it.
     req.insert_header("x-forwarded-proto", "http")?;
     Ok(())
+}
+
+/// The upstream request of a sessions or endpoints call: `target` on the server, the client's
+/// headers minus the ones the gateway owns, canonical media types and exact length.
+pub fn sessions_request(
+    session: &Session,
+    target: &str,
+    method: &str,
+    canonical: Option<&Canonical>,
+) -> Result<RequestHeader, GatewayError> {
+    let broken = |_| GatewayError::Upstream(UpstreamError::Broken);
+    let client = session.req_header();
+    let mut req = RequestHeader::build(method, target.as_bytes(), Some(client.headers.len() + 4))
+        .map_err(broken)?;
+    for (name, value) in client.headers.iter() {
+        if !NOT_FORWARDED.contains(&name.as_str()) {
+            req.append_header(name.clone(), value.clone())
+                .map_err(broken)?;
+        }
+    }
+    add_forwarded_headers(session, &mut req).map_err(broken)?;
+    match canonical {
+        Some(c) => {
+            req.insert_header("content-type", c.content_type)
+                .map_err(broken)?;
+            req.insert_header("accept", c.accept).map_err(broken)?;
+            req.insert_header("content-length", c.body.len())
+                .map_err(broken)?;
+        }
+        None => {
+            if let Some(accept) = client.headers.get("accept") {
+                req.insert_header("accept", accept.clone())
+                    .map_err(broken)?;
+            }
+        }
+    }
+    Ok(req)
 }

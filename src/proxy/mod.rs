@@ -1,8 +1,9 @@
 //! The Pingora `ProxyHttp` implementation: a thin dispatcher over the request phases.
 //!
 //! - Sessions Service routes and the endpoints document are answered in `request_filter` (origin
-//!   mode, [`sessions`]): the whole answer must be read and rewritten before the client sees it.
-//! - Every other path under a store streams through Pingora ([`passthrough`]).
+//!   mode): [`request`] runs the checks every store kind shares, then the handler of the store's
+//!   kind ([`storefront`], [`farms`]) calls its backend and [`answer`] writes what it returns.
+//! - Every other path under a StoreFront store streams through Pingora ([`passthrough`]).
 //! - Failures become answers in exactly one place ([`error::GatewayError`]); `logging` records
 //!   metrics and the access log for every request.
 
@@ -14,7 +15,8 @@ pub mod error;
 pub mod farms;
 pub mod forwarding;
 pub mod passthrough;
-pub mod sessions;
+pub mod request;
+pub mod storefront;
 
 use std::sync::Arc;
 
@@ -26,16 +28,15 @@ use pingora::{Error, ErrorSource, ErrorType};
 
 use crate::backend::farm::FarmClient;
 use crate::backend::storefront::{StoreFrontClient, UpstreamError};
-use crate::config::Backend;
-use crate::metrics::{self, Metrics};
-use crate::routing::{Operation, Router};
+use crate::metrics;
+use crate::routing::{Operation, Router, Upstreams};
 pub use ctx::RequestCtx;
 pub use error::GatewayError;
 
 /// The gateway's proxy logic.
 pub struct Gateway {
     router: Arc<Router>,
-    client: StoreFrontClient,
+    storefront: StoreFrontClient,
     farms: Arc<FarmClient>,
 }
 
@@ -43,7 +44,7 @@ impl Gateway {
     pub fn new(router: Arc<Router>) -> Gateway {
         Gateway {
             router,
-            client: StoreFrontClient::default(),
+            storefront: StoreFrontClient::default(),
             farms: Arc::new(FarmClient::default()),
         }
     }
@@ -55,7 +56,8 @@ impl Gateway {
             Some(kind) => ctx.upstream_error = Some(kind),
             None => ctx.reason = Some(error.reason()),
         }
-        let store = ctx.store.as_ref().map(|s| s.store.clone());
+        ctx.active_query = error.active_query().or(ctx.active_query);
+        let store = ctx.store.as_ref().map(|s| s.config.clone());
         let limit = store.as_ref().map_or(0, |s| s.max_body_bytes);
         let keep_alive = body::drain(session, limit).await;
         if let Err(e) = error.respond(session, store.as_deref(), keep_alive).await {
@@ -110,36 +112,32 @@ impl ProxyHttp for Gateway {
             Operation::Endpoints if !readable => Operation::Reserved,
             op => op,
         };
-        let rest = route.rest.to_string();
+        let rest = route.rest;
         ctx.store = Some(store.clone());
         ctx.operation = Some(operation.clone());
-        match operation {
-            Operation::Passthrough => {
-                let Backend::StoreFront(sf) = &store.store.backend else {
-                    // A farm-backed store serves the Sessions Service and nothing else.
-                    self.reject(session, ctx, GatewayError::NoRoute).await;
-                    return Ok(true);
-                };
-                ctx.upstream_target = Some(format!("{}/{}", sf.upstream_path, rest));
+        let served = match (&operation, &store.upstreams) {
+            (Operation::Passthrough, Upstreams::StoreFront(servers)) => {
+                ctx.upstream_target = Some(servers.upstream_path(rest));
                 return Ok(false);
             }
-            Operation::Reserved => {
-                self.reject(session, ctx, GatewayError::NoRoute).await;
-                return Ok(true);
+            (Operation::Reserved | Operation::Passthrough, _) => Err(GatewayError::NoRoute),
+            (op, Upstreams::StoreFront(servers)) => {
+                storefront::serve(
+                    &self.storefront,
+                    session,
+                    &store.config,
+                    servers,
+                    op,
+                    rest,
+                    ctx,
+                )
+                .await
             }
-            _ => {}
-        }
-        let served = match &store.store.backend {
-            Backend::Farms(farms) if operation.is_sessions() => {
-                farms::serve(&self.farms, session, &store, farms, &operation, ctx).await
+            (Operation::Endpoints, Upstreams::Farms(_)) => {
+                farms::endpoints(session, &store.config).await
             }
-            Backend::Farms(_) if operation == Operation::Endpoints => {
-                farms::endpoints(session, &store.store).await
-            }
-            // A farm-backed store serves the Sessions Service and its endpoints, nothing else.
-            Backend::Farms(_) => Err(GatewayError::NoRoute),
-            Backend::StoreFront(_) => {
-                sessions::serve(&self.client, session, &store, &operation, &rest, ctx).await
+            (op, Upstreams::Farms(upstreams)) => {
+                farms::serve(&self.farms, session, &store.config, upstreams, op, ctx).await
             }
         };
         if let Err(e) = served {
@@ -222,7 +220,7 @@ impl ProxyHttp for Gateway {
         ctx.upstream_error = error.upstream_kind();
         // Once the answer has started, all that is left is to cut the connection.
         if session.response_written().is_none() {
-            let store = ctx.store.as_ref().map(|s| s.store.clone());
+            let store = ctx.store.as_ref().map(|s| s.config.clone());
             if let Err(w) = error.respond(session, store.as_deref(), false).await {
                 tracing::debug!(error = %w, "could not write the error answer");
             }
@@ -243,25 +241,17 @@ impl ProxyHttp for Gateway {
         let store = ctx
             .store
             .as_ref()
-            .map_or(metrics::NO_STORE, |s| s.store.name.as_str());
+            .map_or(metrics::NO_STORE, |s| s.config.name.as_str());
         let operation = ctx.operation.as_ref().map_or("none", Operation::label);
-        let m = Metrics::get();
-        m.requests
-            .with_label_values(&[store, operation, metrics::status_class(status)])
-            .inc();
-        m.request_duration
-            .with_label_values(&[store, operation])
-            .observe(ctx.started.elapsed().as_secs_f64());
+        metrics::request(store, operation, status, ctx.started.elapsed());
         if let Some(reason) = ctx.reason {
-            m.rejections.with_label_values(&[store, reason]).inc();
+            metrics::rejection(store, reason);
         }
         if let Some(kind) = ctx.upstream_error {
-            m.upstream_errors.with_label_values(&[store, kind]).inc();
+            metrics::upstream_error(store, kind);
         }
         if let Some(outcome) = ctx.active_query {
-            m.active_session_queries
-                .with_label_values(&[store, outcome.as_str()])
-                .inc();
+            metrics::active_session_query(store, outcome);
         }
         let req = session.req_header();
         tracing::info!(

@@ -8,27 +8,30 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType};
 
 use super::ctx::RequestCtx;
-use super::{answer, forwarding};
-use crate::backend::storefront::host_header;
-use crate::config::Backend;
+use super::forwarding;
+use crate::backend::storefront::response::rewrite_headers;
+use crate::backend::storefront::Servers;
+use crate::routing::Upstreams;
+
+/// The StoreFront servers of the request's store.
+fn servers(ctx: &RequestCtx) -> pingora::Result<&Servers> {
+    match ctx.store.as_deref().map(|s| &s.upstreams) {
+        Some(Upstreams::StoreFront(servers)) => Ok(servers),
+        Some(Upstreams::Farms(_)) => {
+            Error::e_explain(ErrorType::InternalError, "passthrough to a farm store")
+        }
+        None => Error::e_explain(ErrorType::InternalError, "passthrough without a store"),
+    }
+}
 
 /// Choose the server for this attempt; `None` when every server is down or already failed.
 pub fn peer(ctx: &mut RequestCtx) -> pingora::Result<Box<HttpPeer>> {
-    let Some(route) = ctx.store.clone() else {
-        return Error::e_explain(ErrorType::InternalError, "passthrough without a store");
-    };
-    let Backend::StoreFront(sf) = &route.store.backend else {
-        return Error::e_explain(ErrorType::InternalError, "passthrough to a farm store");
-    };
-    let Some(addr) = route.pools.first().and_then(|p| p.select(&ctx.tried)) else {
+    let servers = servers(ctx)?;
+    let Some(addr) = servers.pool.select(&ctx.tried) else {
         return Error::e_explain(ErrorType::ConnectNoRoute, "no StoreFront server available");
     };
+    let peer = servers.target().peer(addr);
     ctx.backend = Some(addr);
-    let mut peer = HttpPeer::new(addr, sf.tls, sf.host.clone().unwrap_or_default());
-    peer.options.connection_timeout = Some(sf.connect_timeout);
-    peer.options.total_connection_timeout = Some(sf.connect_timeout);
-    peer.options.read_timeout = Some(sf.read_timeout);
-    peer.options.write_timeout = Some(sf.read_timeout);
     Ok(Box::new(peer))
 }
 
@@ -38,29 +41,24 @@ pub fn upstream_request(
     req: &mut RequestHeader,
     ctx: &RequestCtx,
 ) -> pingora::Result<()> {
-    let (Some(route), Some(target), Some(addr)) = (&ctx.store, &ctx.upstream_target, ctx.backend)
-    else {
+    let servers = servers(ctx)?;
+    let (Some(target), Some(addr)) = (&ctx.upstream_target, ctx.backend) else {
         return Error::e_explain(ErrorType::InternalError, "passthrough without a target");
-    };
-    let Backend::StoreFront(sf) = &route.store.backend else {
-        return Error::e_explain(ErrorType::InternalError, "passthrough to a farm store");
     };
     let uri = target
         .parse::<http::Uri>()
         .map_err(|e| Error::because(ErrorType::InvalidHTTPHeader, "upstream path", e))?;
     req.set_uri(uri);
-    req.insert_header("host", host_header(sf, addr))?;
+    req.insert_header("host", servers.target().host_header(addr))?;
     forwarding::add_forwarded_headers(session, req)
 }
 
 /// Point `Location` and challenges at the public side.
 pub fn upstream_response(resp: &mut ResponseHeader, ctx: &RequestCtx) -> pingora::Result<()> {
-    if let Some(route) = &ctx.store {
-        if let Backend::StoreFront(sf) = &route.store.backend {
-            answer::rewrite_headers(resp, &route.store, &sf.url_map)?;
-        }
+    match (&ctx.store, servers(ctx)) {
+        (Some(store), Ok(servers)) => rewrite_headers(resp, &store.config, &servers.url_map),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// HTTP/1.0 clients cannot read the chunked framing Pingora adds to answers without a length:

@@ -1,26 +1,23 @@
-//! Request routing: which store a path belongs to and what it asks for. No I/O.
+//! Request routing: which store a path belongs to, what it asks for, and the typed upstreams
+//! behind each store. No I/O: the upstreams are built, and their health checks run, in wiring.
 
 pub mod operation;
-pub mod pool;
+pub mod upstreams;
 
 use std::sync::Arc;
 
 pub use operation::Operation;
-pub use pool::Pool;
+pub use upstreams::{FarmUpstreams, Upstreams};
 
-use crate::config::Store;
-
-/// A store with the state the proxy needs for it at run time.
-pub struct StoreRoute {
-    pub store: Arc<Store>,
-    /// One pool per server group: the StoreFront servers, or each farm's XML brokers in the
-    /// order of the store's `farms`.
-    pub pools: Vec<Pool>,
+/// A store as the gateway runs it: its configuration and the upstreams built for it at start.
+pub struct Store {
+    pub config: Arc<crate::config::Store>,
+    pub upstreams: Upstreams,
 }
 
 /// The result of routing a request.
 pub struct Route<'a> {
-    pub store: &'a Arc<StoreRoute>,
+    pub store: &'a Arc<Store>,
     pub operation: Operation,
     /// Path below the store (no leading slash) plus the query, if any: the upstream path is
     /// `{upstream_path}/{rest}`.
@@ -32,18 +29,18 @@ const MAX_PATH_LEN: usize = 8 * 1024;
 
 /// Finds the store of a request path.
 pub struct Router {
-    stores: Vec<Arc<StoreRoute>>,
+    stores: Vec<Arc<Store>>,
 }
 
 impl Router {
-    pub fn new(stores: Vec<StoreRoute>) -> Router {
+    pub fn new(stores: Vec<Store>) -> Router {
         Router {
             stores: stores.into_iter().map(Arc::new).collect(),
         }
     }
 
     /// All stores, in configuration order.
-    pub fn stores(&self) -> &[Arc<StoreRoute>] {
+    pub fn stores(&self) -> &[Arc<Store>] {
         &self.stores
     }
 
@@ -58,7 +55,7 @@ impl Router {
             return None;
         }
         for s in &self.stores {
-            let base = s.store.path.as_str();
+            let base = s.config.path.as_str();
             let Some(head) = target.get(..base.len()) else {
                 continue;
             };

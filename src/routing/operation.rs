@@ -175,19 +175,6 @@ fn valid_session_id(id: &str) -> bool {
     true
 }
 
-/// Percent-encode a session id for use as a path segment (unreserved characters kept).
-pub fn encode_session_id(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,8 +230,9 @@ mod tests {
 
     #[test]
     fn ids_are_encoded_for_paths() {
-        assert_eq!(encode_session_id("zyxw9876"), "zyxw9876");
-        assert_eq!(encode_session_id("a/b c"), "a%2Fb%20c");
-        assert!(valid_session_id(&encode_session_id("é/?#")));
+        use crate::protocol::url::encode_segment;
+        assert_eq!(encode_segment("zyxw9876"), "zyxw9876");
+        assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
+        assert!(valid_session_id(&encode_segment("é/?#")));
     }
 }

@@ -1,5 +1,8 @@
 use super::*;
-use crate::config;
+use crate::backend::storefront::Servers;
+use crate::backend::Pool;
+use crate::config::{self, Backend};
+use crate::protocol::url::UrlMap;
 
 fn router() -> Router {
     let c = config::from_yaml(
@@ -18,9 +21,21 @@ stores:
     Router::new(
         c.stores
             .into_iter()
-            .map(|store| StoreRoute {
-                pools: vec![Pool::new(&[]).unwrap()],
-                store,
+            .map(|config| {
+                let Backend::StoreFront(sf) = &config.backend else {
+                    unreachable!("StoreFront stores only")
+                };
+                let servers = Servers {
+                    settings: std::sync::Arc::new(sf.clone()),
+                    pool: Pool::new(&[]).unwrap(),
+                    url_map: UrlMap::new(&sf.upstreams, &sf.upstream_path, &config.public_url)
+                        .unwrap(),
+                    names: sf.upstreams.clone(),
+                };
+                Store {
+                    upstreams: Upstreams::StoreFront(servers),
+                    config,
+                }
             })
             .collect(),
     )
@@ -30,11 +45,11 @@ stores:
 fn stores_match_on_segment_boundaries() {
     let r = router();
     let hit = r.route("/Citrix/Store/sessions/v1/available").unwrap();
-    assert_eq!(hit.store.store.name, "store");
+    assert_eq!(hit.store.config.name, "store");
     assert_eq!(hit.operation, Operation::ListSessions);
     assert_eq!(hit.rest, "sessions/v1/available");
     let hit = r.route("/citrix/store2/resources/v2?x=1").unwrap();
-    assert_eq!(hit.store.store.name, "store2");
+    assert_eq!(hit.store.config.name, "store2");
     assert_eq!(hit.rest, "resources/v2?x=1");
     assert_eq!(hit.operation, Operation::Passthrough);
     assert_eq!(r.route("/Citrix/Store").unwrap().rest, "");

@@ -12,7 +12,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sessiongate::server::{standalone, wait_for_listener, Running};
+use sessiongate::server::{standalone, wait_for_listener, Handoff, Running};
 use sessiongate::sim::storefront::StoreFrontSim;
 
 pub const SESSION_PARAMS: &str = "application/vnd.citrix.sessionparams+xml";
@@ -23,7 +23,28 @@ pub const LAUNCH_DATA: &str = "application/vnd.citrix.launchdata+xml";
 pub const ALICE: &str = "CitrixAuth demo-token-alice";
 pub const BOB: &str = "CitrixAuth demo-token-bob";
 
-/// A port nobody listens on right now (small race, acceptable on loopback).
+/// A loopback listener on a port the system picks. Servers under test are handed it (see
+/// [`Handoff`]) instead of binding a port found free a moment before, which another test could
+/// take in between.
+pub fn listener() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").expect("loopback listener")
+}
+
+/// Run a service on a fresh loopback port handed over to it: `make` gets the address to listen
+/// on. The port accepts connections from the moment it is bound.
+pub fn serve<S>(make: impl FnOnce(&str) -> S) -> (SocketAddr, Running)
+where
+    S: pingora::services::ServiceWithDependents + 'static,
+{
+    let listener = listener();
+    let addr = listener.local_addr().expect("bound address");
+    let handoff = Handoff::start(vec![listener]).expect("hand-over");
+    let running = Running::spawn(standalone(make(&addr.to_string()), Some(&handoff)));
+    (addr, running)
+}
+
+/// A port nobody listens on right now, for addresses that must refuse connections (small race,
+/// acceptable on loopback).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -44,12 +65,7 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(sim: Arc<StoreFrontSim>) -> Sim {
-        let addr = free_addr();
-        let running = Running::spawn(standalone(sim.service(&addr.to_string())));
-        assert!(
-            wait_for_listener(addr, Duration::from_secs(10)),
-            "sim did not start"
-        );
+        let (addr, running) = serve(|addr| sim.service(addr));
         Sim {
             sim,
             addr,
@@ -80,13 +96,17 @@ pub fn store_yaml(path: &str, public: &str, upstream: SocketAddr, extra: &str) -
 impl Gateway {
     /// Start a gateway whose YAML is `stores` (the list items) on fresh ports.
     pub fn start_with_stores(stores: &str) -> Gateway {
-        let addr = free_addr();
-        let admin = free_addr();
+        let (client, admin_listener) = (listener(), listener());
+        let addr = client.local_addr().expect("bound address");
+        let admin = admin_listener.local_addr().expect("bound address");
+        let handoff = Handoff::start(vec![client, admin_listener]).expect("hand-over");
         let yaml = format!(
-            "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nstores:\n{stores}"
+            "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nupgrade_socket: {}\nstores:\n{stores}",
+            handoff.socket().display()
         );
         let config = sessiongate::config::from_yaml(&yaml, "test").expect("test config");
-        let server = sessiongate::server::build(&config, None).expect("server");
+        let server = sessiongate::server::build(&config, Some(Handoff::opt())).expect("server");
+        drop(handoff);
         let running = Running::spawn(server);
         assert!(
             wait_for_listener(addr, Duration::from_secs(10)),

@@ -14,12 +14,12 @@ use bytes::Bytes;
 use pingora::http::RequestHeader;
 
 use crate::backend::exchange::{Attempt, HttpClient, Target, UpstreamError};
+use crate::backend::pool::Pool;
 use crate::config::Farm;
-use crate::metrics::Metrics;
+use crate::metrics;
 use crate::protocol::nfuse::{
     self, Credentials, FarmError, Request, RequestError, Response, ResponseError,
 };
-use crate::routing::Pool;
 
 /// Why a farm gave no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +86,7 @@ pub fn target(farm: &Farm) -> Target<'_> {
     Target {
         tls: farm.tls,
         host: farm.host.as_deref(),
+        authority: None,
         connect_timeout: farm.connect_timeout,
         read_timeout: farm.timeout,
         max_response_bytes: farm.max_response_bytes,
@@ -130,13 +131,7 @@ impl FarmClient {
             Ok(_) => "ok",
             Err(e) => e.outcome(),
         };
-        let m = Metrics::get();
-        m.farm_requests
-            .with_label_values(&[store, farm.name.as_str(), kind.label(), outcome])
-            .inc();
-        m.farm_request_duration
-            .with_label_values(&[store, farm.name.as_str(), kind.label()])
-            .observe(started.elapsed().as_secs_f64());
+        metrics::farm_request(store, &farm.name, kind.label(), outcome, started.elapsed());
         if let Err(e) = &result {
             tracing::warn!(store, farm = %farm.name, request = kind.label(), error = %e, "farm request failed");
         }

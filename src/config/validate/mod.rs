@@ -1,27 +1,17 @@
 //! [`FileConfig`] → [`Config`]: every rule a file must meet, each failure reported with its key
 //! path and a fix. All problems are collected, not just the first.
 
+mod farms;
+
 use std::collections::HashSet;
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::Path;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::ConfigIssue;
-use super::file::{
-    ActiveSessionsConfig, FarmConfig, FarmHostsConfig, FileConfig, IdentityFileConfig,
-    JwtAlgorithmConfig, StoreConfig, StoreFrontConfig,
-};
+use super::file::{ActiveSessionsConfig, FileConfig, StoreConfig, StoreFrontConfig};
 use super::file::{DEFAULT_LISTEN, MAX_BODY_BYTES_CEILING};
-use super::runtime::{
-    ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Farm, FarmHosts, Farms, Store,
-    StoreFront,
-};
-use crate::identity::{
-    read_secret, IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig,
-    Verifier,
-};
-use crate::protocol::session_id::{SessionIdKey, MAX_FIELD_LEN, MIN_KEY_LEN};
+use super::runtime::{ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Store, StoreFront};
 use crate::protocol::url::{AbsoluteUrl, UrlMap};
 
 /// Smallest body limit that still fits a real sessionparams document.
@@ -29,6 +19,7 @@ const MIN_BODY_BYTES: usize = 256;
 /// Longest timeout accepted (5 minutes): anything longer is a typo in milliseconds.
 const MAX_TIMEOUT_MS: u64 = 300_000;
 
+/// The problems found so far.
 struct Issues(Vec<ConfigIssue>);
 
 impl Issues {
@@ -83,6 +74,17 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             None
         }
     };
+    // A Unix socket path holds at most 107 bytes (sun_path).
+    if !file.upgrade_socket.starts_with('/') || file.upgrade_socket.len() > 107 {
+        issues.push(
+            "upgrade_socket",
+            format!(
+                "`{}` is not an absolute path of at most 107 bytes",
+                file.upgrade_socket
+            ),
+            "use a path such as /run/sessiongate/upgrade.sock",
+        );
+    }
     if !(1..=64).contains(&file.threads) {
         issues.push(
             "threads",
@@ -98,13 +100,13 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             "add at least one store with path, public_url and storefront",
         );
     }
-    let session_ids = session_id_key(&file, &mut issues);
+    let session_id_key_file = session_id_key_file(&file, &mut issues);
     let mut stores = Vec::new();
     let mut paths = HashSet::new();
     let mut names = HashSet::new();
     for (i, s) in file.stores.iter().enumerate() {
         let key = format!("stores[{i}]");
-        if let Some(store) = store(&key, s, session_ids.as_ref(), &mut issues) {
+        if let Some(store) = store(&key, s, &mut issues) {
             if !paths.insert(store.path.to_ascii_lowercase()) {
                 issues.push(
                     format!("{key}.path"),
@@ -141,7 +143,9 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             admin_listen,
             threads: file.threads,
             grace_period_seconds: file.grace_period_seconds,
+            upgrade_socket: file.upgrade_socket.into(),
             stores,
+            session_id_key_file,
         }),
         _ => Err(issues.0),
     }
@@ -190,36 +194,20 @@ fn header_safe(value: &str) -> bool {
     !value.chars().any(|c| c.is_control() || c == '"')
 }
 
-/// The session-id key, when farms need one.
-fn session_id_key(file: &FileConfig, issues: &mut Issues) -> Option<SessionIdKey> {
+/// The session-id key file, required when a store has farms; it is read in wiring.
+fn session_id_key_file(file: &FileConfig, issues: &mut Issues) -> Option<std::path::PathBuf> {
     let needed = file.stores.iter().any(|s| s.farms.is_some());
-    let Some(path) = &file.session_id_key_file else {
-        if needed {
-            issues.push(
-                "session_id_key_file",
-                "is required when a store has farms (it signs the session ids clients get)",
-                "create one with `head -c 32 /dev/urandom | base64 > /etc/sessiongate/session-id.key` and name it here; give every gateway instance the same file",
-            );
-        }
-        return None;
-    };
-    // The same file rules as an HS256 secret: trailing whitespace dropped, 32 bytes at least.
-    let key = read_secret(Path::new(path))
-        .map_err(|e| e.to_string())
-        .and_then(|secret| SessionIdKey::new(&secret).map_err(|e| e.to_string()));
-    match key {
-        Ok(k) => Some(k),
-        Err(problem) => {
-            issues.push(
-                "session_id_key_file",
-                problem,
-                format!("give a readable file of at least {MIN_KEY_LEN} random bytes, e.g. from `head -c 32 /dev/urandom | base64`"),
-            );
-            None
-        }
+    if needed && file.session_id_key_file.is_none() {
+        issues.push(
+            "session_id_key_file",
+            "is required when a store has farms (it signs the session ids clients get)",
+            "create one with `head -c 32 /dev/urandom | base64 > /etc/sessiongate/session-id.key` and name it here; give every gateway instance the same file",
+        );
     }
+    file.session_id_key_file.as_ref().map(Into::into)
 }
 
+/// The runtime policy of a configured one.
 fn policy(config: ActiveSessionsConfig) -> ActiveSessionPolicy {
     match config {
         ActiveSessionsConfig::Allow => ActiveSessionPolicy::Allow,
@@ -228,33 +216,37 @@ fn policy(config: ActiveSessionsConfig) -> ActiveSessionPolicy {
     }
 }
 
-/// Resolve `host:port` entries; the names the servers go by are added to `authorities`.
-fn resolve_all(
-    key: &str,
-    entries: &[String],
-    what: &str,
-    authorities: &mut Vec<String>,
-    issues: &mut Issues,
-) -> Vec<SocketAddr> {
-    let mut addrs = Vec::new();
+/// `host:port` entries (a name or an address, IPv6 in brackets, and a port); they are resolved
+/// in wiring, where `-t` also tries them.
+fn addresses(key: &str, entries: &[String], what: &str, issues: &mut Issues) -> Vec<String> {
     if entries.is_empty() {
         issues.push(key, "is empty", format!("list the {what} as host:port"));
     }
-    for (j, u) in entries.iter().enumerate() {
-        match u.to_socket_addrs().map(|mut a| a.next()) {
-            Ok(Some(addr)) => {
-                addrs.push(addr);
-                authorities.push(u.clone());
-                authorities.push(addr.to_string());
-            }
-            _ => issues.push(
+    for (j, entry) in entries.iter().enumerate() {
+        if !host_port(entry) {
+            issues.push(
                 format!("{key}[{j}]"),
-                format!("`{u}` does not resolve to an address"),
+                format!("`{entry}` is not host:port"),
                 "write host:port with a port, e.g. 10.0.0.11:80",
-            ),
+            );
         }
     }
-    addrs
+    entries.to_vec()
+}
+
+/// `name:port`, `1.2.3.4:port` or `[v6]:port`.
+fn host_port(entry: &str) -> bool {
+    if entry.parse::<SocketAddr>().is_ok() {
+        return true;
+    }
+    let Some((host, port)) = entry.rsplit_once(':') else {
+        return false;
+    };
+    port.parse::<u16>().is_ok_and(|p| p > 0)
+        && !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
 }
 
 /// `host:` of an upstream section, which is also the TLS name.
@@ -281,219 +273,7 @@ fn check_host(key: &str, host: Option<&String>, tls: bool, issues: &mut Issues) 
     }
 }
 
-/// The token verifier of a farm-backed store; key files are read here so `-t` finds a missing
-/// or unusable one.
-fn identity(
-    key: &str,
-    config: Option<&IdentityFileConfig>,
-    issues: &mut Issues,
-) -> Option<Arc<Verifier>> {
-    let Some(c) = config else {
-        issues.push(
-            key,
-            "is required with farms: (the farms trust the gateway, so the gateway must verify every token itself)",
-            "add identity: with jwt: (algorithm, key_file) or introspection: (url)",
-        );
-        return None;
-    };
-    let source = match (&c.jwt, &c.introspection) {
-        (Some(j), None) => IdentitySource::Jwt(JwtConfig {
-            algorithm: match j.algorithm {
-                JwtAlgorithmConfig::HS256 => JwtAlgorithm::Hs256,
-                JwtAlgorithmConfig::RS256 => JwtAlgorithm::Rs256,
-                JwtAlgorithmConfig::ES256 => JwtAlgorithm::Es256,
-            },
-            key_file: j.key_file.clone().into(),
-            audience: j.audience.clone(),
-            issuer: j.issuer.clone(),
-            leeway: Duration::from_secs(j.leeway_seconds),
-        }),
-        (None, Some(i)) => {
-            if AbsoluteUrl::parse(&i.url).is_none() || !header_safe(&i.url) {
-                issues.push(
-                    format!("{key}.introspection.url"),
-                    format!("`{}` is not an absolute http(s) URL", i.url),
-                    "give the RFC 7662 endpoint, e.g. https://idp.example.com/oauth2/introspect",
-                );
-            }
-            if i.cache_entries == 0 || i.cache_entries > 1_000_000 {
-                issues.push(
-                    format!("{key}.introspection.cache_entries"),
-                    format!("{} is out of range", i.cache_entries),
-                    "use 1 to 1000000",
-                );
-            }
-            if i.client_id.is_some() != i.client_secret_file.is_some() {
-                issues.push(
-                    format!("{key}.introspection"),
-                    "client_id and client_secret_file go together",
-                    "set both (HTTP Basic authentication to the endpoint) or neither",
-                );
-            }
-            IdentitySource::Introspection(IntrospectionConfig {
-                url: i.url.clone(),
-                client_id: i.client_id.clone(),
-                client_secret_file: i.client_secret_file.clone().map(Into::into),
-                timeout: timeout(
-                    format!("{key}.introspection.timeout_ms"),
-                    i.timeout_ms,
-                    issues,
-                ),
-                cache_ttl: Duration::from_secs(i.cache_ttl_seconds),
-                cache_entries: i.cache_entries,
-                audience: i.audience.clone(),
-            })
-        }
-        _ => {
-            issues.push(
-                key,
-                "must have exactly one of jwt: and introspection:",
-                "verify tokens locally (jwt:) or ask the identity provider (introspection:)",
-            );
-            return None;
-        }
-    };
-    if c.user_claim.is_empty() {
-        issues.push(
-            format!("{key}.user_claim"),
-            "is empty",
-            "name the claim holding the user, e.g. sub or upn",
-        );
-    }
-    if let Some(d) = &c.domain {
-        let ok = !d.is_empty()
-            && d.len() <= 15
-            && d.chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
-        if !ok {
-            issues.push(
-                format!("{key}.domain"),
-                format!("`{d}` is not a NetBIOS domain name"),
-                "write the short domain name, e.g. CORP",
-            );
-        }
-    }
-    let config = IdentityConfig {
-        source,
-        user_claim: c.user_claim.clone(),
-        sids_claim: c.sids_claim.clone(),
-        domain: c.domain.clone(),
-    };
-    match Verifier::new(&config) {
-        Ok(v) => Some(Arc::new(v)),
-        Err(e) => {
-            issues.push(key, e.to_string(), "check the key or secret file");
-            None
-        }
-    }
-}
-
-fn farms(
-    key: &str,
-    configs: &[FarmConfig],
-    store_policy: Option<ActiveSessionsConfig>,
-    session_ids: Option<&SessionIdKey>,
-    identity: Option<Arc<Verifier>>,
-    issues: &mut Issues,
-) -> Option<Farms> {
-    if configs.is_empty() {
-        issues.push(
-            key,
-            "is empty",
-            "list at least one farm with name and brokers",
-        );
-    }
-    let mut farms = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, f) in configs.iter().enumerate() {
-        let key = format!("{key}[{i}]");
-        let name_ok = !f.name.is_empty()
-            && f.name.len() <= MAX_FIELD_LEN.min(64)
-            && f.name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || " -_.".contains(c));
-        if !name_ok {
-            issues.push(
-                format!("{key}.name"),
-                format!("`{}` is not a usable farm name", f.name),
-                "use 1-64 characters of letters, digits, space, - _ and .",
-            );
-        }
-        if !seen.insert(f.name.to_ascii_lowercase()) {
-            issues.push(
-                format!("{key}.name"),
-                format!("`{}` is used by another farm of this store", f.name),
-                "give each farm its own name",
-            );
-        }
-        let brokers = resolve_all(
-            &format!("{key}.brokers"),
-            &f.brokers,
-            "farm's XML brokers",
-            &mut Vec::new(),
-            issues,
-        );
-        check_host(&key, f.host.as_ref(), f.tls, issues);
-        let connect_timeout = timeout(
-            format!("{key}.connect_timeout_ms"),
-            f.connect_timeout_ms,
-            issues,
-        );
-        let farm_timeout = timeout(format!("{key}.timeout_ms"), f.timeout_ms, issues);
-        if !(1024..=16 * 1024 * 1024).contains(&f.max_response_bytes) {
-            issues.push(
-                format!("{key}.max_response_bytes"),
-                format!("{} is out of range", f.max_response_bytes),
-                "use 1024 to 16777216",
-            );
-        }
-        if !(10..=3600).contains(&f.ticket_ttl_seconds) {
-            issues.push(
-                format!("{key}.ticket_ttl_seconds"),
-                format!("{} is out of range", f.ticket_ttl_seconds),
-                "use 10 to 3600 seconds (Web Interface uses 200)",
-            );
-        }
-        // The safe default: a pre-XD7 farm never lists active sessions unless told to.
-        let active_sessions = match (f.active_sessions, store_policy) {
-            (Some(p), _) | (None, Some(p)) => policy(p),
-            (None, None) if f.pre_xd7 => ActiveSessionPolicy::Strip,
-            (None, None) => ActiveSessionPolicy::Allow,
-        };
-        farms.push(Arc::new(Farm {
-            name: f.name.clone(),
-            brokers,
-            tls: f.tls,
-            host: f.host.clone(),
-            connect_timeout,
-            timeout: farm_timeout,
-            max_response_bytes: f.max_response_bytes,
-            health_check_interval: (f.health_check_interval_ms > 0)
-                .then(|| Duration::from_millis(f.health_check_interval_ms)),
-            pre_xd7: f.pre_xd7,
-            hosts: match f.hosts {
-                FarmHostsConfig::Apps => FarmHosts::Apps,
-                FarmHostsConfig::Desktops => FarmHosts::Desktops,
-                FarmHostsConfig::Both => FarmHosts::Both,
-            },
-            legacy_workspace_control: f.legacy_workspace_control,
-            active_sessions,
-            ticket_ttl_seconds: f.ticket_ttl_seconds,
-        }));
-    }
-    Some(Farms {
-        farms,
-        session_ids: session_ids?.clone(),
-        identity: identity?,
-    })
-}
-
-fn store(
-    key: &str,
-    s: &StoreConfig,
-    session_ids: Option<&SessionIdKey>,
-    issues: &mut Issues,
-) -> Option<Store> {
+fn store(key: &str, s: &StoreConfig, issues: &mut Issues) -> Option<Store> {
     let path = normalize_path(&format!("{key}.path"), &s.path, issues);
     let name = s
         .name
@@ -578,16 +358,7 @@ fn store(
                 .map(Backend::StoreFront)
         }
         (None, Some(f)) => {
-            let verifier = identity(&format!("{key}.identity"), s.identity.as_ref(), issues);
-            farms(
-                &format!("{key}.farms"),
-                f,
-                s.active_sessions,
-                session_ids,
-                verifier,
-                issues,
-            )
-            .map(Backend::Farms)
+            farms::farms(key, f, s.active_sessions, s.identity.as_ref(), issues).map(Backend::Farms)
         }
         (Some(_), Some(_)) => {
             issues.push(
@@ -639,16 +410,13 @@ fn storefront(
     public_url: &str,
     issues: &mut Issues,
 ) -> Option<StoreFront> {
-    let mut authorities = Vec::new();
-    let upstreams = resolve_all(
+    let upstreams = addresses(
         &format!("{key}.upstreams"),
         &sf.upstreams,
         "StoreFront servers",
-        &mut authorities,
         issues,
     );
     check_host(key, sf.host.as_ref(), sf.tls, issues);
-    authorities.extend(sf.host.iter().cloned());
     let upstream_path = if sf.upstream_path == "/" {
         Some(String::new())
     } else {
@@ -668,10 +436,8 @@ fn storefront(
         );
     }
     let upstream_path = upstream_path?;
-    let url_map = UrlMap::new(&authorities, &upstream_path, public_url).ok()?;
-    authorities.retain(|a| !a.is_empty());
-    authorities.sort();
-    authorities.dedup();
+    // The map itself is built in wiring, from the resolved names; its inputs are checked here.
+    UrlMap::new(&upstreams, &upstream_path, public_url).ok()?;
     Some(StoreFront {
         upstreams,
         upstream_path,
@@ -682,7 +448,5 @@ fn storefront(
         max_response_bytes: sf.max_response_bytes,
         health_check_interval: (sf.health_check_interval_ms > 0)
             .then(|| Duration::from_millis(sf.health_check_interval_ms)),
-        url_map,
-        names: authorities,
     })
 }

@@ -1,11 +1,13 @@
-//! A pool of interchangeable servers behind a store: round-robin selection over the healthy ones,
-//! skipping servers this request already failed to connect to.
+//! A pool of interchangeable servers (StoreFront servers, or one farm's XML brokers): round-robin
+//! selection over the healthy ones, skipping servers this request already failed to connect to.
+//! A pool with health checks comes with the background service that runs them; wiring hands that
+//! service to the server.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pingora::lb::health_check::{HealthCheck, TcpHealthCheck};
+use pingora::lb::health_check::HealthCheck;
 use pingora::lb::selection::RoundRobin;
 use pingora::lb::LoadBalancer;
 use pingora::services::background::{background_service, GenBackgroundService};
@@ -28,19 +30,6 @@ impl Pool {
         Ok(Pool {
             lb: Arc::new(LoadBalancer::try_from_iter(addrs.iter().copied())?),
         })
-    }
-
-    /// A pool whose servers are TCP-checked every `interval`; a server that refuses connections
-    /// leaves the rotation until it accepts again.
-    pub fn with_tcp_check(
-        name: &str,
-        addrs: &[SocketAddr],
-        interval: Duration,
-    ) -> std::io::Result<(Pool, HealthService)> {
-        let mut check = TcpHealthCheck::new();
-        check.consecutive_failure = 1;
-        check.consecutive_success = 1;
-        Pool::with_health_check(name, addrs, interval, check)
     }
 
     /// A pool whose servers are checked by `check` every `interval`; a failing server leaves

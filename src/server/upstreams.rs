@@ -1,0 +1,285 @@
+//! From a validated configuration to the live objects behind each store: names resolved, key
+//! files read, token verifiers built, pools made (with the health-check services the server
+//! runs). Every problem is reported with its configuration key, like the file's own rules, so
+//! `sessiongate -t` tries all of this too.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pingora::lb::health_check::{HealthCheck, TcpHealthCheck};
+use pingora::services::ServiceWithDependents;
+
+use crate::backend::farm::{FarmMember, Farms, NfuseHealthCheck};
+use crate::backend::pool::Pool;
+use crate::backend::storefront::Servers;
+use crate::config::{Backend, Config, ConfigIssue, IdentitySource, Store, StoreFront};
+use crate::identity::{read_secret, SetupError, Verifier};
+use crate::protocol::session_id::{SessionIdKey, MIN_KEY_LEN};
+use crate::protocol::url::UrlMap;
+use crate::routing::{self, FarmUpstreams, Router, Upstreams};
+
+/// The live stores and the background services that keep their pools' health current.
+pub struct Prepared {
+    pub router: Router,
+    pub health: Vec<Box<dyn ServiceWithDependents>>,
+}
+
+/// How often, and how, a pool's servers are checked.
+type Check = (Duration, Box<dyn HealthCheck + Send + Sync>);
+
+/// Problems found so far.
+#[derive(Default)]
+struct Issues(Vec<ConfigIssue>);
+
+impl Issues {
+    fn push(&mut self, key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) {
+        self.0.push(ConfigIssue {
+            key: key.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        });
+    }
+}
+
+/// Build everything `config` names that needs the outside world.
+pub fn prepare(config: &Config) -> Result<Prepared, Vec<ConfigIssue>> {
+    let mut issues = Issues::default();
+    let mut health = Vec::new();
+    let session_ids = session_id_key(config, &mut issues);
+    let mut stores = Vec::new();
+    for (i, store) in config.stores.iter().enumerate() {
+        let key = format!("stores[{i}]");
+        let upstreams = match &store.backend {
+            Backend::StoreFront(sf) => {
+                servers(&key, store, sf, &mut health, &mut issues).map(Upstreams::StoreFront)
+            }
+            Backend::Farms(farms) => {
+                let verifier = verifier(&format!("{key}.identity"), &farms.identity, &mut issues);
+                let members = members(&key, store, &farms.list, &mut health, &mut issues);
+                match (verifier, members, session_ids.clone()) {
+                    (Some(verifier), Some(members), Some(session_ids)) => {
+                        Some(Upstreams::Farms(FarmUpstreams {
+                            farms: Farms {
+                                members,
+                                session_ids,
+                            },
+                            verifier,
+                        }))
+                    }
+                    _ => None,
+                }
+            }
+        };
+        if let Some(upstreams) = upstreams {
+            stores.push(routing::Store {
+                config: store.clone(),
+                upstreams,
+            });
+        }
+    }
+    if issues.0.is_empty() {
+        Ok(Prepared {
+            router: Router::new(stores),
+            health,
+        })
+    } else {
+        Err(issues.0)
+    }
+}
+
+/// The session-id key, when a store has farms.
+fn session_id_key(config: &Config, issues: &mut Issues) -> Option<SessionIdKey> {
+    let path = config.session_id_key_file.as_ref()?;
+    // The same file rules as an HS256 secret: trailing whitespace dropped, 32 bytes at least.
+    let key = read_secret(path)
+        .map_err(|e| e.to_string())
+        .and_then(|secret| SessionIdKey::new(&secret).map_err(|e| e.to_string()));
+    match key {
+        Ok(k) => Some(k),
+        Err(problem) => {
+            issues.push(
+                "session_id_key_file",
+                problem,
+                format!("give a readable file of at least {MIN_KEY_LEN} random bytes, e.g. from `head -c 32 /dev/urandom | base64`"),
+            );
+            None
+        }
+    }
+}
+
+/// Resolve `host:port` entries of `key` (each reported as `key[N]`).
+fn resolve(key: &str, entries: &[String], issues: &mut Issues) -> Vec<SocketAddr> {
+    let mut addrs = Vec::new();
+    for (j, entry) in entries.iter().enumerate() {
+        match entry.to_socket_addrs().map(|mut a| a.next()) {
+            Ok(Some(addr)) => addrs.push(addr),
+            _ => issues.push(
+                format!("{key}[{j}]"),
+                format!("`{entry}` does not resolve to an address"),
+                "write host:port with a name this host resolves, or an address, e.g. 10.0.0.11:80",
+            ),
+        }
+    }
+    addrs
+}
+
+/// A pool of `addrs`, health-checked when `check` is given (its service joins `health`).
+fn pool(
+    key: &str,
+    name: &str,
+    addrs: &[SocketAddr],
+    check: Option<Check>,
+    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    issues: &mut Issues,
+) -> Option<Pool> {
+    let built = match check {
+        Some((interval, check)) => {
+            Pool::with_health_check(name, addrs, interval, check).map(|(pool, service)| {
+                health.push(Box::new(service) as Box<dyn ServiceWithDependents>);
+                pool
+            })
+        }
+        None => Pool::new(addrs),
+    };
+    built
+        .map_err(|e| {
+            issues.push(
+                key,
+                format!("cannot build the pool: {e}"),
+                "check the addresses",
+            )
+        })
+        .ok()
+}
+
+/// The StoreFront servers of store `key`.
+fn servers(
+    key: &str,
+    store: &Store,
+    sf: &StoreFront,
+    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    issues: &mut Issues,
+) -> Option<Servers> {
+    let key = format!("{key}.storefront.upstreams");
+    let addrs = resolve(&key, &sf.upstreams, issues);
+    if addrs.len() != sf.upstreams.len() {
+        return None;
+    }
+    // Every name the servers go by: as configured, as resolved, and the Host name.
+    let mut names: Vec<String> = sf.upstreams.clone();
+    names.extend(addrs.iter().map(SocketAddr::to_string));
+    let url_map = UrlMap::new(
+        &names
+            .iter()
+            .chain(sf.host.iter())
+            .cloned()
+            .collect::<Vec<_>>(),
+        &sf.upstream_path,
+        &store.public_url,
+    )
+    .ok()?;
+    names.extend(sf.host.iter().cloned());
+    names.retain(|a| !a.is_empty());
+    names.sort();
+    names.dedup();
+    let check = sf.health_check_interval.map(|interval| {
+        let mut tcp = TcpHealthCheck::new();
+        tcp.consecutive_failure = 1;
+        tcp.consecutive_success = 1;
+        (interval, tcp as Box<dyn HealthCheck + Send + Sync>)
+    });
+    let pool = pool(&key, &store.name, &addrs, check, health, issues)?;
+    Some(Servers {
+        settings: Arc::new(sf.clone()),
+        pool,
+        url_map,
+        names,
+    })
+}
+
+/// The farms of store `key`, each with its pool of brokers.
+fn members(
+    key: &str,
+    store: &Store,
+    farms: &[Arc<crate::config::Farm>],
+    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    issues: &mut Issues,
+) -> Option<Vec<FarmMember>> {
+    let mut members = Vec::new();
+    for (j, farm) in farms.iter().enumerate() {
+        let key = format!("{key}.farms[{j}].brokers");
+        let addrs = resolve(&key, &farm.brokers, issues);
+        if addrs.len() != farm.brokers.len() {
+            continue;
+        }
+        let check = match farm.health_check_interval {
+            Some(interval) => match NfuseHealthCheck::new(farm.clone()) {
+                Ok(check) => Some((
+                    interval,
+                    Box::new(check) as Box<dyn HealthCheck + Send + Sync>,
+                )),
+                Err(e) => {
+                    issues.push(
+                        &key,
+                        e.to_string(),
+                        "report this: the health check request is fixed",
+                    );
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let name = format!("{} farm {}", store.name, farm.name);
+        if let Some(pool) = pool(&key, &name, &addrs, check, health, issues) {
+            members.push(FarmMember {
+                farm: farm.clone(),
+                pool,
+            });
+        }
+    }
+    (members.len() == farms.len()).then_some(members)
+}
+
+/// The token verifier of a farm-backed store, `key` being `stores[N].identity`.
+fn verifier(
+    key: &str,
+    config: &crate::config::IdentityConfig,
+    issues: &mut Issues,
+) -> Option<Arc<Verifier>> {
+    match Verifier::new(config) {
+        Ok(v) => Some(Arc::new(v)),
+        Err(e) => {
+            let (field, fix) = setup_issue(&config.source, &e);
+            issues.push(format!("{key}.{field}"), e.to_string(), fix);
+            None
+        }
+    }
+}
+
+/// The key under `identity` a setup error is about, and how to fix it.
+fn setup_issue(source: &IdentitySource, e: &SetupError) -> (&'static str, &'static str) {
+    let file = match source {
+        IdentitySource::Jwt(_) => "jwt.key_file",
+        IdentitySource::Introspection(_) => "introspection.client_secret_file",
+    };
+    match e {
+        SetupError::Read { .. } | SetupError::TooLarge { .. } => {
+            (file, "name a readable key file of this host")
+        }
+        SetupError::ShortSecretFile { .. } | SetupError::ShortSecret => (
+            file,
+            "use a secret of at least 32 random bytes, e.g. from `head -c 32 /dev/urandom | base64`",
+        ),
+        SetupError::BadKey { .. } | SetupError::PrivateKey { .. } => (
+            file,
+            "give the issuer's PEM public key for the configured algorithm",
+        ),
+        SetupError::Leeway => ("jwt.leeway_seconds", "use a leeway of at most a day"),
+        SetupError::Url => (
+            "introspection.url",
+            "give http://host[:port]/path or https://...",
+        ),
+        SetupError::Mint(_) => (file, "check the key file"),
+    }
+}
