@@ -6,65 +6,11 @@
 mod common;
 
 use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{free_addr, send, Conn, Response};
-use sessiongate::server::{standalone, wait_for_listener, Running};
+use common::farm::Farm;
+use common::{send, Conn, Response};
 use sessiongate::sim::farm::{FarmFault, FarmSim, FarmSimConfig};
-
-/// The farm on an ephemeral loopback port; stopped on drop.
-struct Farm {
-    sim: Arc<FarmSim>,
-    addr: SocketAddr,
-    _running: Running,
-}
-
-impl Farm {
-    fn start(sim: Arc<FarmSim>) -> Farm {
-        let addr = free_addr();
-        let running = Running::spawn(standalone(sim.service(&addr.to_string())));
-        assert!(
-            wait_for_listener(addr, Duration::from_secs(10)),
-            "the farm did not start"
-        );
-        Farm {
-            sim,
-            addr,
-            _running: running,
-        }
-    }
-
-    fn demo(pre_xd7: bool) -> Farm {
-        Farm::start(FarmSim::demo("DemoFarm", pre_xd7))
-    }
-
-    /// POST an NFuse body to the XML service.
-    fn post(&self, body: &str) -> Response {
-        self.post_to("/scripts/wpnbr.dll", body.as_bytes())
-    }
-
-    fn post_to(&self, path: &str, body: &[u8]) -> Response {
-        let mut req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.addr,
-            body.len()
-        )
-        .into_bytes();
-        req.extend_from_slice(body);
-        send(self.addr, &req)
-    }
-
-    fn active(&self, app: &str) -> bool {
-        self.sim
-            .sessions()
-            .iter()
-            .find(|s| s.app == app)
-            .map(|s| s.active)
-            .expect("session")
-    }
-}
 
 /// An NFuse request body around `inner` (the Request* element).
 fn nfuse(inner: &str) -> String {
