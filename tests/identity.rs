@@ -47,6 +47,16 @@ fn alice() -> Identity {
     }
 }
 
+/// Wait until the unix clock is past `exp`, the second a token expires: the cache and the server
+/// judge `exp` by that clock, so this wait is for time itself, checked against the clock.
+async fn clock_past(exp: u64) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while unix_now() <= exp {
+        assert!(Instant::now() < deadline, "the clock did not pass {exp}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn active_tokens_are_cached_and_the_request_is_well_formed() {
     let server = Introspection::start();
@@ -110,25 +120,30 @@ async fn the_cache_is_bounded_and_oldest_goes_first() {
 async fn cached_answers_end_at_exp_and_at_the_ttl() {
     let server = Introspection::start();
     let v = Verifier::new(&config(server.url(), |_| {})).unwrap();
-    let token = format!("short-{}", unix_now() + 1);
+    let exp = unix_now() + 1;
+    let token = format!("short-{exp}");
     assert_eq!(v.verify(&token).await, Ok(alice()));
     assert!(v.verify(&token).await.is_ok());
     assert_eq!(server.count(), 1);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock_past(exp).await;
     // The cached answer ended with the token; asked again, the server's exp is past.
     assert_eq!(v.verify(&token).await, Err(IdentityError::Expired));
     assert_eq!(server.count(), 2);
 
-    let ttl = Verifier::new(&config(server.url(), |i| {
-        i.cache_ttl = Duration::from_millis(300)
-    }))
-    .unwrap();
-    assert!(ttl.verify("good-1").await.is_ok());
-    assert!(ttl.verify("good-1").await.is_ok());
+    let ttl = Duration::from_millis(300);
+    let v = Verifier::new(&config(server.url(), |i| i.cache_ttl = ttl)).unwrap();
+    let cached_at = Instant::now();
+    assert!(v.verify("good-1").await.is_ok());
+    assert!(v.verify("good-1").await.is_ok());
     assert_eq!(server.count(), 3);
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(ttl.verify("good-1").await.is_ok());
+    // Ask until the server is asked again: not before the TTL has run out, and soon after.
+    let deadline = cached_at + Duration::from_secs(5);
+    while server.count() == 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(v.verify("good-1").await.is_ok());
+    }
     assert_eq!(server.count(), 4);
+    assert!(cached_at.elapsed() >= ttl, "{:?}", cached_at.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
