@@ -76,16 +76,12 @@ fn no_healthy_backend_is_503() {
         "  - path: /Citrix/Store\n    public_url: https://ws.example.com/Citrix/Store\n    storefront:\n      upstreams: [\"{dead}\"]\n      upstream_path: /Citrix/Store\n      health_check_interval_ms: 100\n"
     );
     let gw = Gateway::start_with_stores(&stores);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut last = 0;
-    while Instant::now() < deadline {
-        last = available(&gw, ALICE, &params("C", "")).status;
-        if last == 503 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(last, 503, "the health check takes the server out");
+    let status = poll_until(
+        Duration::from_secs(10),
+        || available(&gw, ALICE, &params("C", "")).status,
+        |status| *status == 503,
+    );
+    assert_eq!(status, 503, "the health check takes the server out");
     let r = send(gw.addr, &get("/Citrix/Store/resources/v2"));
     assert_eq!(r.status, 503);
     let ready = send(gw.admin, &get("/readyz"));
