@@ -285,27 +285,13 @@ fn a_farm_that_is_down_or_slow_makes_the_answer_partial_not_failed() {
     assert!(!xml.contains("Excel"), "{xml}");
     // Bounded by the slow farm's connect + answer budget (0.8 s), not its 10 s delay.
     assert!(took < Duration::from_secs(4), "took {took:?}");
-    assert_eq!(
-        gw.metric(
-            "sessiongate_partial_enumerations_total{store=\"legacy\"}",
-            1.0
-        ),
-        1.0
-    );
-    assert_eq!(
-        gw.metric(
-            "sessiongate_farm_requests_total{farm=\"Slow\",outcome=\"timeout\",request=\"reconnect_session_data\",store=\"legacy\"}",
-            1.0
-        ),
-        1.0
-    );
-    assert_eq!(
-        gw.metric(
-            "sessiongate_farm_requests_total{farm=\"Down\",outcome=\"connect_failed\",request=\"reconnect_session_data\",store=\"legacy\"}",
-            1.0
-        ),
-        1.0
-    );
+    for sample in [
+        "sessiongate_partial_enumerations_total{store=\"legacy\"}",
+        "sessiongate_farm_requests_total{farm=\"Slow\",outcome=\"timeout\",request=\"reconnect_session_data\",store=\"legacy\"}",
+        "sessiongate_farm_requests_total{farm=\"Down\",outcome=\"connect_failed\",request=\"reconnect_session_data\",store=\"legacy\"}",
+    ] {
+        assert_eq!(gw.metric(sample, 1.0), 1.0, "{sample}");
+    }
 }
 
 #[test]
@@ -674,27 +660,23 @@ fn only_the_sessions_service_is_served_by_a_farm_store() {
         assert_eq!(r.status, 404, "{path}");
     }
     // The header rules hold as for any store.
-    let r = send(
-        gw.addr,
-        &request("GET", &format!("{STORE}/sessions/v1/available"), &[], ""),
-    );
-    assert_eq!(r.status, 405);
-    let r = post(
-        &gw,
-        "available",
-        &token(ALICE_SAM),
-        "text/html",
-        &params("X", ""),
-    );
-    assert_eq!(r.status, 406);
-    let r = post(
-        &gw,
-        "available",
-        &token(ALICE_SAM),
-        SESSION_STATE,
-        "<nope/>",
-    );
-    assert_eq!(r.status, 400);
+    let available = format!("{STORE}/sessions/v1/available");
+    let alice = token(ALICE_SAM);
+    for (case, req, status) in [
+        ("GET", request("GET", &available, &[], ""), 405),
+        (
+            "Accept: text/html",
+            sessions_post(&available, &alice, "text/html", &params("X", "")),
+            406,
+        ),
+        (
+            "not sessionparams",
+            sessions_post(&available, &alice, SESSION_STATE, "<nope/>"),
+            400,
+        ),
+    ] {
+        assert_eq!(send(gw.addr, &req).status, status, "{case}");
+    }
     assert_eq!(xa.sim.request_count(), 0);
 }
 

@@ -228,13 +228,17 @@ fn xxe_and_markup_are_refused() {
         "<?xml version=\"1.0\"?><?evil x?>{}",
         params("C", "").replace("<?xml version=\"1.0\"?>", "")
     );
-    for body in [xxe, entity.as_str(), pi.as_str()] {
+    for (case, body) in [
+        ("external parameter entity in a DTD", xxe),
+        ("undeclared entity reference", entity.as_str()),
+        ("processing instruction", pi.as_str()),
+    ] {
         let r = send(
             gw.addr,
             &sessions_post(AVAILABLE, ALICE, SESSION_STATE, body),
         );
-        assert_eq!(r.status, 400, "{body}");
-        assert_eq!(reason(&r), "body_forbidden_markup", "{body}");
+        assert_eq!(r.status, 400, "{case}: {body}");
+        assert_eq!(reason(&r), "body_forbidden_markup", "{case}: {body}");
     }
     assert_eq!(sim.sim.request_count(), 0);
 }
@@ -267,46 +271,53 @@ fn oversize_is_413_by_length_and_by_count() {
 #[test]
 fn rules_apply_in_order() {
     let (_sim, gw) = setup();
-    // Wrong method, no token, bad Accept, bad Content-Type, too long: 405 wins.
-    let everything_wrong = request(
-        "GET",
-        AVAILABLE,
-        &[("Accept", "text/html"), ("Content-Type", "text/plain")],
-        "",
-    );
-    assert_eq!(send(gw.addr, &everything_wrong).status, 405);
-    let no_token = request(
-        "POST",
-        AVAILABLE,
-        &[("Accept", "text/html"), ("Content-Type", "text/plain")],
-        "x",
-    );
-    assert_eq!(send(gw.addr, &no_token).status, 401);
-    let bad_accept = request(
-        "POST",
-        AVAILABLE,
-        &[
-            ("Authorization", ALICE),
-            ("Accept", "text/html"),
-            ("Content-Type", "text/plain"),
-        ],
-        "x",
-    );
-    assert_eq!(send(gw.addr, &bad_accept).status, 406);
-    let bad_ct = request(
-        "POST",
-        AVAILABLE,
-        &[("Authorization", ALICE), ("Content-Type", "text/plain")],
-        &"x".repeat(20_000),
-    );
-    assert_eq!(send(gw.addr, &bad_ct).status, 400);
-    let too_big = request(
-        "POST",
-        AVAILABLE,
-        &[("Authorization", ALICE), ("Content-Type", SESSION_PARAMS)],
-        &"x".repeat(20_000),
-    );
-    assert_eq!(send(gw.addr, &too_big).status, 413);
+    let long = "x".repeat(20_000);
+    // Each case breaks every rule from its own on: the first broken rule decides.
+    let cases: &[(&str, &str, &[(&str, &str)], &str, u16)] = &[
+        (
+            "wrong method, no token, bad Accept, bad Content-Type",
+            "GET",
+            &[("Accept", "text/html"), ("Content-Type", "text/plain")],
+            "",
+            405,
+        ),
+        (
+            "no token, bad Accept, bad Content-Type",
+            "POST",
+            &[("Accept", "text/html"), ("Content-Type", "text/plain")],
+            "x",
+            401,
+        ),
+        (
+            "bad Accept, bad Content-Type",
+            "POST",
+            &[
+                ("Authorization", ALICE),
+                ("Accept", "text/html"),
+                ("Content-Type", "text/plain"),
+            ],
+            "x",
+            406,
+        ),
+        (
+            "bad Content-Type, too long",
+            "POST",
+            &[("Authorization", ALICE), ("Content-Type", "text/plain")],
+            &long,
+            400,
+        ),
+        (
+            "too long",
+            "POST",
+            &[("Authorization", ALICE), ("Content-Type", SESSION_PARAMS)],
+            &long,
+            413,
+        ),
+    ];
+    for (case, method, headers, body, status) in cases {
+        let r = send(gw.addr, &request(method, AVAILABLE, headers, body));
+        assert_eq!(r.status, *status, "{case}");
+    }
 }
 
 #[test]

@@ -102,16 +102,14 @@ fn lists_disconnected_sessions_only_by_default() {
     let resp = farm.post(&reconnect_data("CORP\\alice", &client_name("new-pc"), &[]));
     assert_nfuse_200(&resp, "4.7");
     let text = resp.text();
-    assert_eq!(values(&text, "InName"), ["Notepad"]);
     let notepad = &before[0];
-    assert_eq!(
-        values(&text, "HostId"),
-        std::slice::from_ref(&notepad.host_id)
-    );
-    assert_eq!(
-        values(&text, "SessionId"),
-        std::slice::from_ref(&notepad.session_id)
-    );
+    for (tag, want) in [
+        ("InName", "Notepad"),
+        ("HostId", notepad.host_id.as_str()),
+        ("SessionId", notepad.session_id.as_str()),
+    ] {
+        assert_eq!(values(&text, tag), [want], "{tag}");
+    }
     assert!(text.contains("<AppData type=\"session\"><InName>Notepad</InName><DataType value=\"session\"/><ServerType>win32</ServerType><ClientType>ica30</ClientType><HostId type=\"ima-host-id\">"));
     // Nothing asked for active sessions: the pre-XD7 hazard did not strike.
     assert_eq!(farm.sim.sessions(), before);
@@ -276,20 +274,30 @@ fn identity_credentials_need_trust() {
     assert!(resp
         .text()
         .contains("<ResponseReconnectSessionData><ErrorId>not-trusted</ErrorId></ResponseReconnectSessionData>"));
-    // Passwords are never known; no credentials at all is no better.
+    // Passwords are never known; no credentials at all is no better; unreadable XML is
+    // unspecified.
     farm.sim.set_trust(true);
-    let password = nfuse("<RequestLogoffUserSessions><Credentials><UserName>alice</UserName><Password encoding=\"cleartext\">pw</Password><Domain type=\"NT\">CORP</Domain></Credentials><ClientName>alice-laptop</ClientName></RequestLogoffUserSessions>");
-    let resp = farm.post(&password);
-    assert_eq!(error_id(&resp).as_deref(), Some("failed-credentials"));
-    let none = nfuse("<RequestLogoffUserSessions><ClientName>alice-laptop</ClientName></RequestLogoffUserSessions>");
-    assert_eq!(
-        error_id(&farm.post(&none)).as_deref(),
-        Some("failed-credentials")
-    );
-    assert_eq!(farm.sim.sessions().len(), 3);
-    // Unreadable XML and unknown requests: unspecified.
-    let resp = farm.post("<NFuseProtocol><RequestAddress>");
-    assert_eq!(error_id(&resp).as_deref(), Some("unspecified"));
+    for (case, body, want) in [
+        (
+            "a password",
+            nfuse("<RequestLogoffUserSessions><Credentials><UserName>alice</UserName><Password encoding=\"cleartext\">pw</Password><Domain type=\"NT\">CORP</Domain></Credentials><ClientName>alice-laptop</ClientName></RequestLogoffUserSessions>"),
+            "failed-credentials",
+        ),
+        (
+            "no credentials",
+            nfuse("<RequestLogoffUserSessions><ClientName>alice-laptop</ClientName></RequestLogoffUserSessions>"),
+            "failed-credentials",
+        ),
+        (
+            "unreadable XML",
+            "<NFuseProtocol><RequestAddress>".to_string(),
+            "unspecified",
+        ),
+    ] {
+        assert_eq!(error_id(&farm.post(&body)).as_deref(), Some(want), "{case}");
+    }
+    assert_eq!(farm.sim.sessions().len(), 3, "nobody was logged off");
+    // Unknown requests: unspecified too, in a response element named after them.
     let resp = farm.post(&nfuse("<RequestSomethingNew/>"));
     assert!(resp
         .text()
