@@ -22,6 +22,21 @@ fn header<'a>(r: &'a sessiongate::sim::storefront::RecordedRequest, name: &str) 
         .map(|(_, v)| v.as_str())
 }
 
+fn policy_gateway(policy: &str) -> (Sim, Gateway) {
+    let sim = Sim::start(sessiongate::sim::storefront::StoreFrontSim::demo_with_hazard(true));
+    let gw = Gateway::start(sim.addr, &format!("    active_sessions: {policy}\n"));
+    (sim, gw)
+}
+
+fn desktop_active(sim: &Sim) -> bool {
+    sim.sim
+        .sessions()
+        .into_iter()
+        .any(|s| s.client_name == "DESKTOP-2" && s.active)
+}
+
+const ACTIVE_QUERY: &str = "<includeActiveSessions>true</includeActiveSessions>";
+
 #[test]
 fn the_upstream_receives_the_canonical_body_and_media_types() {
     let sim = Sim::demo();
@@ -115,21 +130,6 @@ fn disconnect_and_logoff_forward_tickets_and_change_state() {
         "logoff removed alice's LAPTOP-1 sessions"
     );
 }
-
-fn policy_gateway(policy: &str) -> (Sim, Gateway) {
-    let sim = Sim::start(sessiongate::sim::storefront::StoreFrontSim::demo_with_hazard(true));
-    let gw = Gateway::start(sim.addr, &format!("    active_sessions: {policy}\n"));
-    (sim, gw)
-}
-
-fn desktop_active(sim: &Sim) -> bool {
-    sim.sim
-        .sessions()
-        .into_iter()
-        .any(|s| s.client_name == "DESKTOP-2" && s.active)
-}
-
-const ACTIVE_QUERY: &str = "<includeActiveSessions>true</includeActiveSessions>";
 
 #[test]
 fn allow_shows_the_hazard() {

@@ -13,31 +13,6 @@ fn setup() -> (Sim, Gateway) {
     (sim, gw)
 }
 
-fn reason(r: &Response) -> &str {
-    r.header("x-sessiongate-reason").unwrap_or("")
-}
-
-#[test]
-fn non_post_is_405_with_allow() {
-    let (sim, gw) = setup();
-    for method in ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"] {
-        let r = send(
-            gw.addr,
-            &request(method, AVAILABLE, &[("Authorization", ALICE)], ""),
-        );
-        assert_eq!(r.status, 405, "{method}");
-        assert_eq!(r.header("allow"), Some("POST"));
-        assert_eq!(reason(&r), "method_not_allowed");
-        assert!(r.text().contains("POST"));
-    }
-    let r = send(
-        gw.addr,
-        &request("HEAD", "/Citrix/Store/sessions/v1/logoff/", &[], ""),
-    );
-    assert_eq!(r.status, 405);
-    assert_eq!(sim.sim.request_count(), 0);
-}
-
 /// The regex S-PSMOD, a Citrix-written client, applies to the challenge.
 fn challenge_fields(h: &str) -> [String; 5] {
     let rest = h.strip_prefix("CitrixAuth realm=\"").expect("realm first");
@@ -51,6 +26,27 @@ fn challenge_fields(h: &str) -> [String; 5] {
         .strip_suffix('"')
         .expect("closing quote, nothing after");
     [realm, tpl, reason, loc, hint].map(String::from)
+}
+
+#[test]
+fn non_post_is_405_with_allow() {
+    let (sim, gw) = setup();
+    for method in ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+        let r = send(
+            gw.addr,
+            &request(method, AVAILABLE, &[("Authorization", ALICE)], ""),
+        );
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(r.header("allow"), Some("POST"));
+        assert_eq!(r.reason(), "method_not_allowed");
+        assert!(r.text().contains("POST"));
+    }
+    let r = send(
+        gw.addr,
+        &request("HEAD", "/Citrix/Store/sessions/v1/logoff/", &[], ""),
+    );
+    assert_eq!(r.status, 405);
+    assert_eq!(sim.sim.request_count(), 0);
 }
 
 #[test]
@@ -73,7 +69,7 @@ fn missing_or_bad_token_is_401_with_challenge() {
         }
         let r = send(gw.addr, &request("POST", AVAILABLE, &headers, &body));
         assert_eq!(r.status, 401, "{auth:?}");
-        assert_eq!(reason(&r), "unauthorized");
+        assert_eq!(r.reason(), "unauthorized");
         let challenges = r.headers_named("www-authenticate");
         assert_eq!(challenges.len(), 1);
         let [realm, tpl, why, loc, hint] = challenge_fields(challenges[0]);
@@ -145,7 +141,7 @@ fn accept_negotiation() {
             &sessions_post(path, ALICE, accept, &params("C", "")),
         );
         assert_eq!(r.status, 406, "{accept}");
-        assert_eq!(reason(&r), "not_acceptable");
+        assert_eq!(r.reason(), "not_acceptable");
     }
     // No Accept at all means */*.
     let r = send(
@@ -205,7 +201,7 @@ fn content_type_and_body_rules() {
     ] {
         let r = post(ct, body);
         assert_eq!(r.status, status, "{ct:?} {body}");
-        assert_eq!(reason(&r), why, "{ct:?} {body}");
+        assert_eq!(r.reason(), why, "{ct:?} {body}");
     }
     // Parameters such as charset are allowed.
     assert_eq!(
@@ -238,7 +234,7 @@ fn xxe_and_markup_are_refused() {
             &sessions_post(AVAILABLE, ALICE, SESSION_STATE, body),
         );
         assert_eq!(r.status, 400, "{case}: {body}");
-        assert_eq!(reason(&r), "body_forbidden_markup", "{case}: {body}");
+        assert_eq!(r.reason(), "body_forbidden_markup", "{case}: {body}");
     }
     assert_eq!(sim.sim.request_count(), 0);
 }
@@ -253,7 +249,7 @@ fn oversize_is_413_by_length_and_by_count() {
         &sessions_post(AVAILABLE, ALICE, SESSION_STATE, &big),
     );
     assert_eq!(r.status, 413);
-    assert_eq!(reason(&r), "body_too_large");
+    assert_eq!(r.reason(), "body_too_large");
     // Chunked: no length up front, refused while counting.
     let mut conn = Conn::open(gw.addr);
     let mut req = format!(
@@ -334,7 +330,7 @@ fn paths_under_no_store_are_404() {
             &request("POST", path, &[("Authorization", ALICE)], "x"),
         );
         assert_eq!(r.status, 404, "{path}");
-        assert_eq!(reason(&r), "no_route");
+        assert_eq!(r.reason(), "no_route");
     }
     let bad_id = sessions_post(
         "/Citrix/Store/sessions/v1/a%zz/launch/ica",
@@ -379,7 +375,7 @@ fn spellings_a_server_might_read_as_a_sessions_route_never_pass_through() {
     ] {
         let r = send(gw.addr, &sessions_post(path, ALICE, SESSION_STATE, &body));
         assert_eq!(r.status, 404, "{path}");
-        assert_eq!(reason(&r), "no_route", "{path}");
+        assert_eq!(r.reason(), "no_route", "{path}");
     }
     let r = send(
         gw.addr,

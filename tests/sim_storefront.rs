@@ -1,7 +1,7 @@
 //! The simulated StoreFront store on its own (no gateway): it is test infrastructure, so these
 //! tests pin down the behaviour the gateway tests rely on.
 // Helpers outside `#[test]` functions panic on purpose: a broken harness should fail the test.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

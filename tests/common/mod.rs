@@ -191,6 +191,11 @@ impl Response {
             .collect()
     }
 
+    /// The gateway's machine-readable reason (`x-sessiongate-reason`), "" when absent.
+    pub fn reason(&self) -> &str {
+        self.header("x-sessiongate-reason").unwrap_or("")
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
