@@ -268,51 +268,55 @@ fn oversize_is_413_by_length_and_by_count() {
 fn rules_apply_in_order() {
     let (_sim, gw) = setup();
     let long = "x".repeat(20_000);
+    let bad_accept_and_type = [("Accept", "text/html"), ("Content-Type", "text/plain")];
     // Each case breaks every rule from its own on: the first broken rule decides.
-    let cases: &[(&str, &str, &[(&str, &str)], &str, u16)] = &[
+    for (case, req, status) in [
         (
             "wrong method, no token, bad Accept, bad Content-Type",
-            "GET",
-            &[("Accept", "text/html"), ("Content-Type", "text/plain")],
-            "",
+            request("GET", AVAILABLE, &bad_accept_and_type, ""),
             405,
         ),
         (
             "no token, bad Accept, bad Content-Type",
-            "POST",
-            &[("Accept", "text/html"), ("Content-Type", "text/plain")],
-            "x",
+            request("POST", AVAILABLE, &bad_accept_and_type, "x"),
             401,
         ),
         (
             "bad Accept, bad Content-Type",
-            "POST",
-            &[
-                ("Authorization", ALICE),
-                ("Accept", "text/html"),
-                ("Content-Type", "text/plain"),
-            ],
-            "x",
+            request(
+                "POST",
+                AVAILABLE,
+                &[
+                    ("Authorization", ALICE),
+                    ("Accept", "text/html"),
+                    ("Content-Type", "text/plain"),
+                ],
+                "x",
+            ),
             406,
         ),
         (
             "bad Content-Type, too long",
-            "POST",
-            &[("Authorization", ALICE), ("Content-Type", "text/plain")],
-            &long,
+            request(
+                "POST",
+                AVAILABLE,
+                &[("Authorization", ALICE), ("Content-Type", "text/plain")],
+                &long,
+            ),
             400,
         ),
         (
             "too long",
-            "POST",
-            &[("Authorization", ALICE), ("Content-Type", SESSION_PARAMS)],
-            &long,
+            request(
+                "POST",
+                AVAILABLE,
+                &[("Authorization", ALICE), ("Content-Type", SESSION_PARAMS)],
+                &long,
+            ),
             413,
         ),
-    ];
-    for (case, method, headers, body, status) in cases {
-        let r = send(gw.addr, &request(method, AVAILABLE, headers, body));
-        assert_eq!(r.status, *status, "{case}");
+    ] {
+        assert_eq!(send(gw.addr, &req).status, status, "{case}");
     }
 }
 
