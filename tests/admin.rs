@@ -27,58 +27,48 @@ fn metrics_count_what_happened() {
 
     let text = gw.metrics();
     let s = "store=\"metrics_store\"";
-    assert_eq!(
-        gw.metric(
-            &format!(
+    let exactly = [
+        (
+            format!(
                 "sessiongate_requests_total{{operation=\"available\",status_class=\"2xx\",{s}}}"
             ),
-            2.0
+            2.0,
         ),
-        2.0,
-        "{text}"
-    );
-    assert_eq!(
-        gw.metric(
-            &format!(
+        (
+            format!(
                 "sessiongate_requests_total{{operation=\"available\",status_class=\"4xx\",{s}}}"
             ),
-            2.0
+            2.0,
         ),
-        2.0
-    );
-    assert_eq!(
-        gw.metric(
-            &format!("sessiongate_rejections_total{{reason=\"unauthorized\",{s}}}"),
-            1.0
+        (
+            format!("sessiongate_rejections_total{{reason=\"unauthorized\",{s}}}"),
+            1.0,
         ),
-        1.0
-    );
-    assert_eq!(
-        gw.metric(
-            &format!("sessiongate_rejections_total{{reason=\"method_not_allowed\",{s}}}"),
-            1.0
+        (
+            format!("sessiongate_rejections_total{{reason=\"method_not_allowed\",{s}}}"),
+            1.0,
         ),
-        1.0
-    );
-    assert!(
-        gw.metric(
-            "sessiongate_rejections_total{reason=\"no_route\",store=\"none\"}",
-            1.0
-        ) >= 1.0
-    );
-    assert_eq!(
-        gw.metric(
-            &format!("sessiongate_request_duration_seconds_count{{operation=\"available\",{s}}}"),
-            4.0
+        (
+            format!("sessiongate_request_duration_seconds_count{{operation=\"available\",{s}}}"),
+            4.0,
         ),
-        4.0
-    );
-    assert!(
-        gw.metric(
-            &format!("sessiongate_upstream_duration_seconds_count{{{s}}}"),
-            2.0
-        ) >= 2.0
-    );
+    ];
+    for (sample, want) in &exactly {
+        assert_eq!(gw.metric(sample, *want), *want, "{sample} in {text}");
+    }
+    let at_least = [
+        (
+            "sessiongate_rejections_total{reason=\"no_route\",store=\"none\"}".to_string(),
+            1.0,
+        ),
+        (
+            format!("sessiongate_upstream_duration_seconds_count{{{s}}}"),
+            2.0,
+        ),
+    ];
+    for (sample, least) in &at_least {
+        assert!(gw.metric(sample, *least) >= *least, "{sample} in {text}");
+    }
     assert!(text.contains("# TYPE sessiongate_request_duration_seconds histogram"));
     assert!(text.contains("sessiongate_build_info{version="));
     // Nothing from a request becomes a label.
@@ -103,15 +93,19 @@ fn upstream_errors_are_counted_by_kind() {
 fn health_and_readiness() {
     let sim = Sim::demo();
     let gw = Gateway::start(sim.addr, "");
-    let r = send(gw.admin, &get("/healthz"));
-    assert_eq!(r.status, 200);
-    let r = send(gw.admin, &get("/readyz"));
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(send(gw.admin, &get("/other")).status, 404);
-    assert_eq!(
-        send(gw.admin, &request("POST", "/metrics", &[], "x")).status,
-        405
-    );
+    for (case, req, status) in [
+        ("healthz", get("/healthz"), 200),
+        ("readyz", get("/readyz"), 200),
+        ("another path", get("/other"), 404),
+        (
+            "POST to metrics",
+            request("POST", "/metrics", &[], "x"),
+            405,
+        ),
+    ] {
+        let r = send(gw.admin, &req);
+        assert_eq!(r.status, status, "{case}: {}", r.text());
+    }
     let m = send(gw.admin, &get("/metrics"));
     assert!(m
         .header("content-type")

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -30,6 +31,88 @@ fn with_test_keys(text: &str, dir: &Path) -> String {
     let dir = dir.display().to_string();
     text.replace("/etc/sessiongate", &dir)
         .replace("@KEYS@", &dir)
+}
+
+/// A child process killed on drop.
+struct Child(std::process::Child);
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `sessiongate demo` on fresh ports, and what it printed: its `curl` commands and its `TOKEN=`
+/// line, read up to the last command (the one for /metrics).
+struct Demo {
+    listen: SocketAddr,
+    storefront: SocketAddr,
+    commands: Vec<String>,
+    token_line: String,
+    _child: Child,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let (listen, admin, sf) = (free_addr(), free_addr(), free_addr());
+        let (farm1, farm2) = (free_addr(), free_addr());
+        let mut child = Child(
+            bin()
+                .args([
+                    "demo",
+                    "--listen",
+                    &listen.to_string(),
+                    "--admin-listen",
+                    &admin.to_string(),
+                ])
+                .args(["--storefront-listen", &sf.to_string()])
+                .args(["--farm1-listen", &farm1.to_string()])
+                .args(["--farm2-listen", &farm2.to_string()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let stdout = child.0.stdout.take().unwrap();
+        // Read the output on a thread that keeps the pipe open for as long as the demo runs.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut commands = Vec::new();
+        let mut token_line = String::new();
+        while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+            if line.starts_with("curl ") {
+                commands.push(line.clone());
+            }
+            if line.starts_with("TOKEN=") {
+                token_line = line.clone();
+            }
+            if line.contains("/metrics") {
+                break;
+            }
+        }
+        Demo {
+            listen,
+            storefront: sf,
+            commands,
+            token_line,
+            _child: child,
+        }
+    }
+
+    /// Run `cmd` in a shell that has the token set; its stdout.
+    fn run(&self, cmd: &str) -> String {
+        let script = format!("{}\n{cmd}", self.token_line);
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("sh");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
 }
 
 #[test]
@@ -63,52 +146,41 @@ fn every_shipped_configuration_passes_check() {
 #[test]
 fn bad_configurations_fail_check_naming_the_key() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conf");
-    let out = bin()
-        .arg("-t")
-        .arg("-c")
-        .arg(dir.join("bad_unknown_key.yaml"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("upstream_pth"), "{err}");
-    assert!(err.contains("fix:"), "{err}");
-
-    let out = bin()
-        .arg("-t")
-        .arg("-c")
-        .arg(dir.join("bad_values.yaml"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    for key in [
-        "listen[0]",
-        "stores[0].path",
-        "stores[0].public_url",
-        "stores[0].max_body_bytes",
-        "stores[0].storefront.upstreams",
-    ] {
-        assert!(err.contains(key), "{key} missing from: {err}");
-    }
-
-    let out = bin()
-        .arg("-t")
-        .arg("-c")
-        .arg("/nonexistent.yaml")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let out = bin().output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("sessiongate demo"));
-}
-
-struct Child(std::process::Child);
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+    let cases: [(&str, Vec<std::ffi::OsString>, &[&str]); 4] = [
+        (
+            "unknown key",
+            vec![
+                "-t".into(),
+                "-c".into(),
+                dir.join("bad_unknown_key.yaml").into(),
+            ],
+            &["upstream_pth", "fix:"],
+        ),
+        (
+            "bad values",
+            vec!["-t".into(), "-c".into(), dir.join("bad_values.yaml").into()],
+            &[
+                "listen[0]",
+                "stores[0].path",
+                "stores[0].public_url",
+                "stores[0].max_body_bytes",
+                "stores[0].storefront.upstreams",
+            ],
+        ),
+        (
+            "missing file",
+            vec!["-t".into(), "-c".into(), "/nonexistent.yaml".into()],
+            &[],
+        ),
+        ("no arguments", vec![], &["sessiongate demo"]),
+    ];
+    for (case, args, wanted) in &cases {
+        let out = bin().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{case}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for want in *wanted {
+            assert!(err.contains(want), "{case}: {want} missing from: {err}");
+        }
     }
 }
 
@@ -158,76 +230,29 @@ fn dash_c_serves_traffic() {
 
 #[test]
 fn demo_prints_commands_that_work() {
-    let (listen, admin, sf) = (free_addr(), free_addr(), free_addr());
-    let (farm1, farm2) = (free_addr(), free_addr());
-    let mut child = Child(
-        bin()
-            .args([
-                "demo",
-                "--listen",
-                &listen.to_string(),
-                "--admin-listen",
-                &admin.to_string(),
-            ])
-            .args(["--storefront-listen", &sf.to_string()])
-            .args(["--farm1-listen", &farm1.to_string()])
-            .args(["--farm2-listen", &farm2.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let stdout = child.0.stdout.take().unwrap();
-    // Read the output on a thread that keeps the pipe open for as long as the demo runs.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut commands = Vec::new();
-    let mut token_line = String::new();
-    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
-        if line.starts_with("curl ") {
-            commands.push(line.clone());
-        }
-        if line.starts_with("TOKEN=") {
-            token_line = line.clone();
-        }
-        if line.contains("/metrics") {
-            break;
-        }
-    }
-    assert_eq!(commands.len(), 7, "{commands:?}");
+    let demo = Demo::start();
+    let listen = demo.listen;
+    assert_eq!(demo.commands.len(), 7, "{:?}", demo.commands);
     assert!(
-        token_line.len() > 20,
+        demo.token_line.len() > 20,
         "the demo prints a token for the farm store"
     );
     assert!(sessiongate::server::wait_for_listener(
         listen,
         Duration::from_secs(20)
     ));
-    let run = |cmd: &str| {
-        let script = format!("{token_line}\n{cmd}");
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .output()
-            .expect("sh");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let list = run(&commands[0]);
+    let list = demo.run(&demo.commands[0]);
     assert!(list.contains("<sessionState"), "{list}");
     assert!(
         list.contains(&format!("http://{listen}/Citrix/Store/sessions/v1/")),
         "{list}"
     );
-    assert!(!list.contains(&sf.to_string()), "{list}");
-    let launch = run(&commands[1]);
+    assert!(!list.contains(&demo.storefront.to_string()), "{list}");
+    let launch = demo.run(&demo.commands[1]);
     assert!(launch.contains("LogonTicket="), "{launch}");
-    let disconnect = run(&commands[2]);
+    let disconnect = demo.run(&demo.commands[2]);
     assert!(disconnect.contains("status=\"success\""), "{disconnect}");
-    let challenge = run(&commands[3]);
+    let challenge = demo.run(&demo.commands[3]);
     assert!(challenge.contains("401"), "{challenge}");
     assert!(
         challenge
@@ -236,24 +261,22 @@ fn demo_prints_commands_that_work() {
         "{challenge}"
     );
     // The farm-backed store: both farms merged, the XA65 farm's active sessions left alone.
-    let legacy = run(&commands[4]);
+    let legacy = demo.run(&demo.commands[4]);
     assert!(legacy.contains("enumeration=\"full\""), "{legacy}");
-    assert!(
-        legacy.contains("<publishername>XA65</publishername>"),
-        "{legacy}"
-    );
-    assert!(
-        legacy.contains("<publishername>XD7</publishername>"),
-        "{legacy}"
-    );
+    for farm in ["XA65", "XD7"] {
+        assert!(
+            legacy.contains(&format!("<publishername>{farm}</publishername>")),
+            "{farm}: {legacy}"
+        );
+    }
     let url = urls(&legacy)
         .into_iter()
         .next()
         .expect("a launch URL in the farm listing");
     assert!(url.starts_with(&format!("http://{listen}/Citrix/Legacy/sessions/v1/")));
-    let launch = run(&commands[5].replace("PASTE-THE-URL", &url));
+    let launch = demo.run(&demo.commands[5].replace("PASTE-THE-URL", &url));
     assert!(launch.contains("ClearPassword="), "{launch}");
-    let metrics = run(&commands[6]);
+    let metrics = demo.run(&demo.commands[6]);
     assert!(metrics.contains("sessiongate_requests_total"), "{metrics}");
     assert!(
         metrics.contains("sessiongate_farm_active_session_queries_total{action=\"stripped\",farm=\"XA65\",store=\"legacy\"} 1"),

@@ -3,216 +3,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
+use common::farm::*;
+use common::introspection::Introspection;
 use common::*;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sessiongate::server::Running;
-use sessiongate::sim::farm::{FarmFault, FarmSim, FarmSimConfig};
-
-const STORE: &str = "/Citrix/Legacy";
-const PUBLIC: &str = "https://ws.example.com/Citrix/Legacy";
-const AUDIENCE: &str = "sessiongate-test";
-const ALICE_SAM: &str = "CORP\\alice";
-
-fn secret_path() -> String {
-    format!(
-        "{}/tests/fixtures/identity/hs256.secret",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-fn secret() -> Vec<u8> {
-    sessiongate::identity::read_secret(std::path::Path::new(&secret_path())).unwrap()
-}
-
-/// A valid token for `user`.
-fn token(user: &str) -> String {
-    let t = sessiongate::identity::mint_hs256(
-        &secret(),
-        user,
-        Some(AUDIENCE),
-        Duration::from_secs(600),
-        &[],
-    )
-    .unwrap();
-    format!("CitrixAuth {t}")
-}
-
-/// A simulated farm on an ephemeral port.
-struct Farm {
-    sim: Arc<FarmSim>,
-    addr: SocketAddr,
-    _running: Running,
-}
-
-impl Farm {
-    fn start(name: &str, pre_xd7: bool, server_address: &str) -> Farm {
-        let mut config = FarmSimConfig::new(name, pre_xd7);
-        config.server_address = server_address.to_string();
-        let sim = FarmSim::new(config);
-        let (addr, running) = serve(|addr| sim.service(addr));
-        Farm {
-            sim,
-            addr,
-            _running: running,
-        }
-    }
-
-    fn session(&self, app: &str) -> sessiongate::sim::farm::FarmSessionSnapshot {
-        self.sim
-            .sessions()
-            .into_iter()
-            .find(|s| s.app == app)
-            .unwrap_or_else(|| panic!("no {app} session on {}", self.sim.config().name))
-    }
-
-    /// Bodies of the NFuse requests of one kind the farm received.
-    fn received(&self, kind: &str) -> Vec<String> {
-        self.sim
-            .requests()
-            .into_iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
-            .collect()
-    }
-}
-
-/// One farm entry of the store: name, brokers, extra YAML lines (indented 8 spaces).
-struct FarmEntry<'a> {
-    name: &'a str,
-    brokers: Vec<SocketAddr>,
-    extra: &'a str,
-}
-
-fn entry<'a>(farm: &Farm, extra: &'a str) -> FarmEntry<'a> {
-    // The simulator's name is the farm's name everywhere in these tests.
-    let name: &'static str = Box::leak(farm.sim.config().name.clone().into_boxed_str());
-    FarmEntry {
-        name,
-        brokers: vec![farm.addr],
-        extra,
-    }
-}
-
-/// A farm-backed store at [`STORE`] named `name` (plus `store_extra`, indented 4 spaces) and the
-/// top-level session-id key. Farm timeouts default to test-sized values unless `extra` sets them.
-fn farm_store(name: &str, farms: &[FarmEntry<'_>], store_extra: &str) -> String {
-    let mut yaml = format!(
-        "  - path: {STORE}\n    name: {name}\n    public_url: {PUBLIC}\n{store_extra}    identity:\n      jwt:\n        algorithm: HS256\n        key_file: {}\n        audience: [{AUDIENCE}]\n        leeway_seconds: 0\n      domain: CORP\n      sids_claim: sids\n    farms:\n",
-        secret_path()
-    );
-    for f in farms {
-        let brokers: Vec<String> = f.brokers.iter().map(|b| format!("\"{b}\"")).collect();
-        yaml.push_str(&format!(
-            "      - name: {}\n        brokers: [{}]\n{}",
-            f.name,
-            brokers.join(", "),
-            f.extra
-        ));
-        for (key, value) in [
-            ("connect_timeout_ms", "500"),
-            ("timeout_ms", "1000"),
-            ("health_check_interval_ms", "0"),
-        ] {
-            if !f.extra.contains(key) {
-                yaml.push_str(&format!("        {key}: {value}\n"));
-            }
-        }
-    }
-    yaml.push_str(&format!("session_id_key_file: {}\n", secret_path()));
-    yaml
-}
-
-/// A gateway with one farm-backed store. Metrics are process-wide and tests run in parallel, so
-/// each store gets its own name; samples are written with `store="legacy"` and mapped to it.
-struct Legacy {
-    gw: Gateway,
-    store: String,
-}
-
-impl std::ops::Deref for Legacy {
-    type Target = Gateway;
-    fn deref(&self) -> &Gateway {
-        &self.gw
-    }
-}
-
-impl Legacy {
-    fn metric(&self, sample: &str, expected: f64) -> f64 {
-        let sample = sample.replace("store=\"legacy\"", &format!("store=\"{}\"", self.store));
-        self.gw.metric(&sample, expected)
-    }
-}
-
-fn gateway(farms: &[FarmEntry<'_>], store_extra: &str) -> Legacy {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let store = format!("legacy{n}");
-    Legacy {
-        gw: Gateway::start_with_stores(&farm_store(&store, farms, store_extra)),
-        store,
-    }
-}
-
-fn post(gw: &Gateway, op: &str, auth: &str, accept: &str, body: &str) -> Response {
-    send(
-        gw.addr,
-        &sessions_post(&format!("{STORE}/sessions/v1/{op}"), auth, accept, body),
-    )
-}
-
-fn list(gw: &Gateway, auth: &str, body: &str) -> Response {
-    post(gw, "available", auth, SESSION_STATE, body)
-}
-
-fn launch(gw: &Gateway, url: &str, auth: &str) -> Response {
-    let path = url.strip_prefix("https://ws.example.com").unwrap();
-    send(
-        gw.addr,
-        &request(
-            "POST",
-            path,
-            &[
-                ("Authorization", auth),
-                ("Accept", LAUNCH_DATA),
-                ("Content-Type", LAUNCH_PARAMS),
-            ],
-            &launch_params("NEW-DEVICE"),
-        ),
-    )
-}
-
-/// (publishername, launch URL) of every listed session.
-fn listed(xml: &str) -> Vec<(String, String)> {
-    xml.split("<session ")
-        .skip(1)
-        .map(|s| {
-            let publisher = s
-                .split("<publishername>")
-                .nth(1)
-                .and_then(|p| p.split("</publishername>").next())
-                .unwrap_or_default()
-                .to_string();
-            let url = urls(s).into_iter().next().unwrap_or_default();
-            (publisher, url)
-        })
-        .collect()
-}
-
-fn active_params(client: &str) -> String {
-    params(
-        client,
-        "<includeActiveSessions>true</includeActiveSessions>",
-    )
-}
+use sessiongate::sim::farm::FarmFault;
 
 #[test]
 fn sessions_of_two_farms_come_back_as_one_list() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
-    let xd = Farm::start("XD7", false, "10.0.2.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
+    let xd = Farm::empty("XD7", false, "10.0.2.5:1494");
     xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
     xd.sim.add_session(ALICE_SAM, "Excel", "old-pc", false);
     xd.sim.add_session("CORP\\bob", "Word", "bob-pc", false);
@@ -281,22 +84,9 @@ fn sessions_of_two_farms_come_back_as_one_list() {
     );
 }
 
-/// A token for `user` carrying `sids`.
-fn token_with_sids(user: &str, sids: &[String]) -> String {
-    let t = sessiongate::identity::mint_hs256(
-        &secret(),
-        user,
-        Some(AUDIENCE),
-        Duration::from_secs(600),
-        sids,
-    )
-    .unwrap();
-    format!("CitrixAuth {t}")
-}
-
 #[test]
 fn sids_from_the_token_reach_the_farm_unless_they_would_break_its_size_limit() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
     let gw = gateway(&[entry(&xa, "")], "");
     let few: Vec<String> = (0..3)
@@ -336,7 +126,7 @@ fn sids_from_the_token_reach_the_farm_unless_they_would_break_its_size_limit() {
 
 #[test]
 fn device_id_identifies_the_client_when_given() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     let gw = gateway(&[entry(&xa, "")], "");
     let r = list(
         &gw,
@@ -352,7 +142,7 @@ fn device_id_identifies_the_client_when_given() {
 #[test]
 fn strip_protects_active_sessions_on_pre_xd7_farms_and_allow_shows_the_hazard() {
     // Default policy of a pre-XD7 farm: strip.
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     xa.sim
         .add_session(ALICE_SAM, "Outlook", "alice-desktop", true);
     let gw = gateway(&[entry(&xa, "")], "");
@@ -394,8 +184,8 @@ fn strip_protects_active_sessions_on_pre_xd7_farms_and_allow_shows_the_hazard() 
 
 #[test]
 fn active_sessions_are_listed_where_it_is_safe() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
-    let xd = Farm::start("XD7", false, "10.0.2.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
+    let xd = Farm::empty("XD7", false, "10.0.2.5:1494");
     xa.sim
         .add_session(ALICE_SAM, "Outlook", "alice-desktop", true);
     xd.sim
@@ -417,7 +207,7 @@ fn active_sessions_are_listed_where_it_is_safe() {
 
 #[test]
 fn reject_refuses_before_any_farm_is_asked() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     let gw = gateway(&[entry(&xa, "        active_sessions: reject\n")], "");
     let r = list(&gw, &token(ALICE_SAM), &active_params("NEW-DEVICE"));
     assert_eq!(r.status, 400);
@@ -435,9 +225,9 @@ fn reject_refuses_before_any_farm_is_asked() {
 
 #[test]
 fn app_sessions_only_skips_pre_xd7_desktop_farms() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
-    let xd5 = Farm::start("XD5", true, "10.0.3.5:1494");
-    let lwc = Farm::start("XD5L", true, "10.0.4.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
+    let xd5 = Farm::empty("XD5", true, "10.0.3.5:1494");
+    let lwc = Farm::empty("XD5L", true, "10.0.4.5:1494");
     let gw = gateway(
         &[
             entry(&xa, "        hosts: apps\n"),
@@ -467,8 +257,8 @@ fn app_sessions_only_skips_pre_xd7_desktop_farms() {
 
 #[test]
 fn a_farm_that_is_down_or_slow_makes_the_answer_partial_not_failed() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
-    let slow = Farm::start("Slow", false, "10.0.2.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
+    let slow = Farm::empty("Slow", false, "10.0.2.5:1494");
     xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
     slow.sim.add_session(ALICE_SAM, "Excel", "old-pc", false);
     slow.sim.set_delay(Duration::from_secs(10));
@@ -495,32 +285,18 @@ fn a_farm_that_is_down_or_slow_makes_the_answer_partial_not_failed() {
     assert!(!xml.contains("Excel"), "{xml}");
     // Bounded by the slow farm's connect + answer budget (0.8 s), not its 10 s delay.
     assert!(took < Duration::from_secs(4), "took {took:?}");
-    assert_eq!(
-        gw.metric(
-            "sessiongate_partial_enumerations_total{store=\"legacy\"}",
-            1.0
-        ),
-        1.0
-    );
-    assert_eq!(
-        gw.metric(
-            "sessiongate_farm_requests_total{farm=\"Slow\",outcome=\"timeout\",request=\"reconnect_session_data\",store=\"legacy\"}",
-            1.0
-        ),
-        1.0
-    );
-    assert_eq!(
-        gw.metric(
-            "sessiongate_farm_requests_total{farm=\"Down\",outcome=\"connect_failed\",request=\"reconnect_session_data\",store=\"legacy\"}",
-            1.0
-        ),
-        1.0
-    );
+    for sample in [
+        "sessiongate_partial_enumerations_total{store=\"legacy\"}",
+        "sessiongate_farm_requests_total{farm=\"Slow\",outcome=\"timeout\",request=\"reconnect_session_data\",store=\"legacy\"}",
+        "sessiongate_farm_requests_total{farm=\"Down\",outcome=\"connect_failed\",request=\"reconnect_session_data\",store=\"legacy\"}",
+    ] {
+        assert_eq!(gw.metric(sample, 1.0), 1.0, "{sample}");
+    }
 }
 
 #[test]
 fn no_farm_answering_is_a_502() {
-    let broken = Farm::start("Broken", true, "10.0.1.5:1494");
+    let broken = Farm::empty("Broken", true, "10.0.1.5:1494");
     broken.sim.set_fault(Some(FarmFault::GarbageBody));
     let down = FarmEntry {
         name: "Down",
@@ -535,8 +311,8 @@ fn no_farm_answering_is_a_502() {
 
 #[test]
 fn disconnect_and_logoff_reach_every_farm_and_change_their_state() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
-    let xd = Farm::start("XD7", false, "10.0.2.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
+    let xd = Farm::empty("XD7", false, "10.0.2.5:1494");
     xa.sim.add_session(ALICE_SAM, "Notepad", "PC1", true);
     xd.sim.add_session(ALICE_SAM, "Excel", "PC1", true);
     xd.sim.add_session(ALICE_SAM, "Word", "PC2", true);
@@ -590,8 +366,8 @@ fn disconnect_and_logoff_reach_every_farm_and_change_their_state() {
 
 #[test]
 fn launch_reconnects_through_the_sessions_own_farm() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
-    let xd = Farm::start("XD7", false, "10.0.2.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
+    let xd = Farm::empty("XD7", false, "10.0.2.5:1494");
     xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
     xd.sim.add_session(ALICE_SAM, "Excel", "old-pc", false);
     let gw = gateway(
@@ -625,7 +401,7 @@ fn launch_reconnects_through_the_sessions_own_farm() {
 
 #[test]
 fn forged_foreign_and_unknown_session_ids_are_404() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
     let gw = gateway(&[entry(&xa, "")], "");
     let xml = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).text();
@@ -662,7 +438,7 @@ fn forged_foreign_and_unknown_session_ids_are_404() {
 
 #[test]
 fn launch_maps_farm_errors() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
     let gw = gateway(&[entry(&xa, "")], "");
     let xml = list(&gw, &token(ALICE_SAM), &params("NEW-DEVICE", "")).text();
@@ -689,38 +465,13 @@ fn launch_maps_farm_errors() {
 
 #[test]
 fn bad_tokens_get_the_challenge_and_reach_no_farm() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     let gw = gateway(&[entry(&xa, "")], "");
     let body = params("NEW-DEVICE", "");
-    let claims = |exp_offset: i64, aud: &str| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let claims = serde_json::json!({"sub": ALICE_SAM, "aud": aud, "exp": now + exp_offset});
-        let t = jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(&secret()),
-        )
-        .unwrap();
-        format!("CitrixAuth {t}")
-    };
-    let wrong_key = {
-        let t = sessiongate::identity::mint_hs256(
-            &[7u8; 32],
-            ALICE_SAM,
-            Some(AUDIENCE),
-            Duration::from_secs(600),
-            &[],
-        )
-        .unwrap();
-        format!("CitrixAuth {t}")
-    };
     for (auth, reason) in [
-        (claims(-120, AUDIENCE), "expired"),
-        (claims(600, "someone-else"), "invalidtoken"),
-        (wrong_key, "invalidtoken"),
+        (token_with_claims(-120, AUDIENCE), "expired"),
+        (token_with_claims(600, "someone-else"), "invalidtoken"),
+        (token_signed_with(&[7u8; 32]), "invalidtoken"),
         ("CitrixAuth not.a.jwt".to_string(), "invalidtoken"),
     ] {
         let r = list(&gw, &auth, &body);
@@ -760,9 +511,9 @@ fn bad_tokens_get_the_challenge_and_reach_no_farm() {
 #[test]
 fn read_only_requests_fail_over_between_brokers_and_changes_never_repeat() {
     // Two brokers of one farm: the first answers garbage, the second is sound.
-    let bad = Farm::start("XA65", true, "10.0.1.5:1494");
+    let bad = Farm::empty("XA65", true, "10.0.1.5:1494");
     bad.sim.set_fault(Some(FarmFault::GarbageBody));
-    let good = Farm::start("XA65", true, "10.0.1.5:1494");
+    let good = Farm::empty("XA65", true, "10.0.1.5:1494");
     good.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
     let gw = gateway(
         &[FarmEntry {
@@ -807,9 +558,9 @@ fn read_only_requests_fail_over_between_brokers_and_changes_never_repeat() {
 
 #[test]
 fn brokers_are_health_checked_with_an_nfuse_request() {
-    let sound = Farm::start("XA65", true, "10.0.1.5:1494");
+    let sound = Farm::empty("XA65", true, "10.0.1.5:1494");
     // Accepts connections and answers HTTP, but its XML service is not working.
-    let sick = Farm::start("XA65", true, "10.0.1.5:1494");
+    let sick = Farm::empty("XA65", true, "10.0.1.5:1494");
     sick.sim
         .set_fault(Some(FarmFault::ErrorId("service-unavailable".into())));
     let gw = gateway(
@@ -842,7 +593,7 @@ fn brokers_are_health_checked_with_an_nfuse_request() {
 
 #[test]
 fn the_endpoints_document_names_the_gateways_session_urls() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     let gw = gateway(&[entry(&xa, "")], "");
     let path = format!("{STORE}/endpoints/v1");
     let r = send(
@@ -895,7 +646,7 @@ fn the_endpoints_document_names_the_gateways_session_urls() {
 
 #[test]
 fn only_the_sessions_service_is_served_by_a_farm_store() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     let gw = gateway(&[entry(&xa, "")], "");
     for path in [
         "/Citrix/Legacy/resources/v2",
@@ -909,100 +660,37 @@ fn only_the_sessions_service_is_served_by_a_farm_store() {
         assert_eq!(r.status, 404, "{path}");
     }
     // The header rules hold as for any store.
-    let r = send(
-        gw.addr,
-        &request("GET", &format!("{STORE}/sessions/v1/available"), &[], ""),
-    );
-    assert_eq!(r.status, 405);
-    let r = post(
-        &gw,
-        "available",
-        &token(ALICE_SAM),
-        "text/html",
-        &params("X", ""),
-    );
-    assert_eq!(r.status, 406);
-    let r = post(
-        &gw,
-        "available",
-        &token(ALICE_SAM),
-        SESSION_STATE,
-        "<nope/>",
-    );
-    assert_eq!(r.status, 400);
-    assert_eq!(xa.sim.request_count(), 0);
-}
-
-/// A small RFC 7662 endpoint on a thread: `good` is CORP\alice, active for 10 minutes; any other
-/// token is inactive. Answers are counted.
-struct Introspection {
-    addr: SocketAddr,
-    asked: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl Introspection {
-    fn start() -> Introspection {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = asked.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let mut reader = BufReader::new(stream);
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let exp = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs()
-                    + 600;
-                let answer = if String::from_utf8_lossy(&body).contains("token=good") {
-                    format!(r#"{{"active":true,"exp":{exp},"sub":"CORP\\alice"}}"#)
-                } else {
-                    r#"{"active":false}"#.to_string()
-                };
-                let _ = reader.get_mut().write_all(
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                        answer.len()
-                    )
-                    .as_bytes(),
-                );
-            }
-        });
-        Introspection { addr, asked }
+    let available = format!("{STORE}/sessions/v1/available");
+    let alice = token(ALICE_SAM);
+    for (case, req, status) in [
+        ("GET", request("GET", &available, &[], ""), 405),
+        (
+            "Accept: text/html",
+            sessions_post(&available, &alice, "text/html", &params("X", "")),
+            406,
+        ),
+        (
+            "not sessionparams",
+            sessions_post(&available, &alice, SESSION_STATE, "<nope/>"),
+            400,
+        ),
+    ] {
+        assert_eq!(send(gw.addr, &req).status, status, "{case}");
     }
+    assert_eq!(xa.sim.request_count(), 0);
 }
 
 #[test]
 fn tokens_can_be_checked_by_introspection_instead() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     xa.sim.add_session(ALICE_SAM, "Notepad", "old-pc", false);
     let idp = Introspection::start();
-    let yaml = farm_store("introspected", &[entry(&xa, "")], "").replace(
-        &format!(
-            "      jwt:\n        algorithm: HS256\n        key_file: {}\n        audience: [{AUDIENCE}]\n        leeway_seconds: 0\n",
-            secret_path()
-        ),
-        &format!(
-            "      introspection:\n        url: http://{}/oauth2/introspect\n        timeout_ms: 500\n",
-            idp.addr
-        ),
+    let yaml = farm_store_with_identity(
+        "introspected",
+        &[entry(&xa, "")],
+        "",
+        &introspection_identity(&idp.url()),
     );
-    assert!(yaml.contains("introspection:"), "{yaml}");
     let gw = Gateway::start_with_stores(&yaml);
     let r = list(&gw, "CitrixAuth good", &params("NEW-DEVICE", ""));
     assert_eq!(r.status, 200, "{}", r.text());
@@ -1012,7 +700,7 @@ fn tokens_can_be_checked_by_introspection_instead() {
         list(&gw, "CitrixAuth good", &params("NEW-DEVICE", "")).status,
         200
     );
-    assert_eq!(idp.asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(idp.count(), 1);
     let r = list(&gw, "CitrixAuth stolen", &params("NEW-DEVICE", ""));
     assert_eq!(r.status, 401);
     assert!(r
@@ -1028,16 +716,13 @@ fn tokens_can_be_checked_by_introspection_instead() {
 
 #[test]
 fn an_unreachable_introspection_endpoint_is_a_503_not_a_401() {
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
-    let yaml = farm_store("noidp", &[entry(&xa, "")], "").replace(
-        &format!(
-            "      jwt:\n        algorithm: HS256\n        key_file: {}\n        audience: [{AUDIENCE}]\n        leeway_seconds: 0\n",
-            secret_path()
-        ),
-        &format!(
-            "      introspection:\n        url: http://{}/oauth2/introspect\n        timeout_ms: 500\n",
-            free_addr()
-        ),
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
+    let nobody = format!("http://{}/oauth2/introspect", free_addr());
+    let yaml = farm_store_with_identity(
+        "noidp",
+        &[entry(&xa, "")],
+        "",
+        &introspection_identity(&nobody),
     );
     let gw = Gateway::start_with_stores(&yaml);
     let r = list(&gw, "CitrixAuth good", &params("NEW-DEVICE", ""));
@@ -1053,7 +738,7 @@ fn an_unreachable_introspection_endpoint_is_a_503_not_a_401() {
 #[test]
 fn latin1_answers_of_old_farms_come_out_as_utf8_and_launch() {
     // A pre-XD7 farm answers in ISO-8859-1 (declared), with the DOCTYPE and CRLF.
-    let xa = Farm::start("XA65", true, "10.0.1.5:1494");
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
     xa.sim
         .add_session(ALICE_SAM, "Société Rapports", "old-pc", false);
     let gw = gateway(&[entry(&xa, "")], "");

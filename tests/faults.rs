@@ -13,10 +13,6 @@ use std::time::{Duration, Instant};
 
 use sessiongate::sim::storefront::StoreFrontSim;
 
-fn reason(r: &Response) -> &str {
-    r.header("x-sessiongate-reason").unwrap_or("")
-}
-
 /// A server that accepts, reads a request header, then closes without answering. Counts the
 /// connections that sent it something.
 fn black_hole() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
@@ -42,7 +38,7 @@ fn refused_connection_is_502() {
     let gw = Gateway::start(dead, "");
     let r = available(&gw, ALICE, &params("C", ""));
     assert_eq!(r.status, 502);
-    assert_eq!(reason(&r), "upstream_connect_failed");
+    assert_eq!(r.reason(), "upstream_connect_failed");
     // Passthrough too.
     let r = send(gw.addr, &get("/Citrix/Store/resources/v2"));
     assert_eq!(r.status, 502);
@@ -76,16 +72,12 @@ fn no_healthy_backend_is_503() {
         "  - path: /Citrix/Store\n    public_url: https://ws.example.com/Citrix/Store\n    storefront:\n      upstreams: [\"{dead}\"]\n      upstream_path: /Citrix/Store\n      health_check_interval_ms: 100\n"
     );
     let gw = Gateway::start_with_stores(&stores);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut last = 0;
-    while Instant::now() < deadline {
-        last = available(&gw, ALICE, &params("C", "")).status;
-        if last == 503 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(last, 503, "the health check takes the server out");
+    let status = poll_until(
+        Duration::from_secs(10),
+        || available(&gw, ALICE, &params("C", "")).status,
+        |status| *status == 503,
+    );
+    assert_eq!(status, 503, "the health check takes the server out");
     let r = send(gw.addr, &get("/Citrix/Store/resources/v2"));
     assert_eq!(r.status, 503);
     let ready = send(gw.admin, &get("/readyz"));
@@ -102,7 +94,7 @@ fn slow_upstream_is_504_within_the_read_timeout() {
     let r = available(&gw, ALICE, &params("C", ""));
     let took = started.elapsed();
     assert_eq!(r.status, 504);
-    assert_eq!(reason(&r), "upstream_timeout");
+    assert_eq!(r.reason(), "upstream_timeout");
     assert!(
         took < Duration::from_secs(4),
         "read timeout is 2 s, took {took:?}"
@@ -158,5 +150,5 @@ fn oversized_upstream_answer_is_502() {
     let gw = Gateway::start_with_stores(&stores);
     let r = available(&gw, ALICE, &params("C", ""));
     assert_eq!(r.status, 502);
-    assert_eq!(reason(&r), "upstream_too_large");
+    assert_eq!(r.reason(), "upstream_too_large");
 }

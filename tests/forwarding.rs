@@ -22,6 +22,21 @@ fn header<'a>(r: &'a sessiongate::sim::storefront::RecordedRequest, name: &str) 
         .map(|(_, v)| v.as_str())
 }
 
+fn policy_gateway(policy: &str) -> (Sim, Gateway) {
+    let sim = Sim::start(sessiongate::sim::storefront::StoreFrontSim::demo_with_hazard(true));
+    let gw = Gateway::start(sim.addr, &format!("    active_sessions: {policy}\n"));
+    (sim, gw)
+}
+
+fn desktop_active(sim: &Sim) -> bool {
+    sim.sim
+        .sessions()
+        .into_iter()
+        .any(|s| s.client_name == "DESKTOP-2" && s.active)
+}
+
+const ACTIVE_QUERY: &str = "<includeActiveSessions>true</includeActiveSessions>";
+
 #[test]
 fn the_upstream_receives_the_canonical_body_and_media_types() {
     let sim = Sim::demo();
@@ -53,25 +68,25 @@ fn the_upstream_receives_the_canonical_body_and_media_types() {
         sent,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?><sessionParams xmlns=\"http://citrix.com/delivery-services/1-0/sessionparams\"><clientName>LAPTOP-1</clientName><deviceId>dev&amp;1</deviceId><includeActiveSessions>false</includeActiveSessions></sessionParams>"
     );
-    assert_eq!(
-        header(&got, "content-length"),
-        Some(sent.len().to_string().as_str())
-    );
-    assert_eq!(
-        header(&got, "content-type"),
-        Some("application/vnd.citrix.sessionparams+xml; charset=utf-8")
-    );
-    assert_eq!(header(&got, "accept"), Some(SESSION_STATE));
-    assert_eq!(header(&got, "authorization"), Some(ALICE));
-    assert_eq!(
-        header(&got, "user-agent"),
-        Some("CitrixReceiver/19.3.0.65534")
-    );
-    assert_eq!(header(&got, "x-forwarded-for"), Some("127.0.0.1"));
-    assert_eq!(header(&got, "host"), Some(sim.addr.to_string().as_str()));
-    assert!(header(&got, "accept-encoding").is_none());
-    assert!(header(&got, "transfer-encoding").is_none());
-    assert!(header(&got, "expect").is_none());
+    let length = sent.len().to_string();
+    let host = sim.addr.to_string();
+    for (name, want) in [
+        ("content-length", Some(length.as_str())),
+        (
+            "content-type",
+            Some("application/vnd.citrix.sessionparams+xml; charset=utf-8"),
+        ),
+        ("accept", Some(SESSION_STATE)),
+        ("authorization", Some(ALICE)),
+        ("user-agent", Some("CitrixReceiver/19.3.0.65534")),
+        ("x-forwarded-for", Some("127.0.0.1")),
+        ("host", Some(host.as_str())),
+        ("accept-encoding", None),
+        ("transfer-encoding", None),
+        ("expect", None),
+    ] {
+        assert_eq!(header(&got, name), want, "{name}");
+    }
     assert_eq!(got.method, "POST");
     assert_eq!(got.path, "/Citrix/Store/sessions/v1/available");
 }
@@ -115,21 +130,6 @@ fn disconnect_and_logoff_forward_tickets_and_change_state() {
         "logoff removed alice's LAPTOP-1 sessions"
     );
 }
-
-fn policy_gateway(policy: &str) -> (Sim, Gateway) {
-    let sim = Sim::start(sessiongate::sim::storefront::StoreFrontSim::demo_with_hazard(true));
-    let gw = Gateway::start(sim.addr, &format!("    active_sessions: {policy}\n"));
-    (sim, gw)
-}
-
-fn desktop_active(sim: &Sim) -> bool {
-    sim.sim
-        .sessions()
-        .into_iter()
-        .any(|s| s.client_name == "DESKTOP-2" && s.active)
-}
-
-const ACTIVE_QUERY: &str = "<includeActiveSessions>true</includeActiveSessions>";
 
 #[test]
 fn allow_shows_the_hazard() {

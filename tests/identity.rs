@@ -1,151 +1,23 @@
-//! The identity module through real sockets: token introspection against a small HTTP/1.1 server
-//! started here, and the `sessiongate token` subcommand checked by a [`Verifier`].
+//! The identity module through real sockets: token introspection against the small HTTP/1.1
+//! endpoint of `common::introspection`, and the `sessiongate token` subcommand checked by a
+//! [`Verifier`].
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::net::SocketAddr;
+mod common;
+use common::introspection::Introspection;
+use common::{free_addr, unix_now};
+
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use sessiongate::identity::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/identity")
         .join(name)
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    head: String,
-    body: String,
-}
-
-/// An introspection endpoint whose answer depends on the token:
-/// `good-<n>` active (exp in 10 min), `short-<exp>` active until `exp`, `inactive`, `expired`,
-/// `wrongaud`, `slow` (answers after 5 s), `garbage` (not JSON), `error` (500).
-struct Server {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Server {
-    async fn start() -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((mut sock, _)) = listener.accept().await {
-                let log = log.clone();
-                tokio::spawn(async move {
-                    let Some(req) = read_request(&mut sock).await else {
-                        return;
-                    };
-                    log.lock().unwrap().push(req.clone());
-                    let token = req
-                        .body
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix("token="))
-                        .unwrap_or("")
-                        .to_string();
-                    let (status, body) = answer(&token).await;
-                    let reply = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n\
-                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = sock.write_all(reply.as_bytes()).await;
-                    let _ = sock.shutdown().await;
-                });
-            }
-        });
-        Server { addr, seen }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/oauth2/introspect", self.addr)
-    }
-
-    fn count(&self) -> usize {
-        self.seen.lock().unwrap().len()
-    }
-
-    fn last(&self) -> Seen {
-        self.seen.lock().unwrap().last().cloned().unwrap()
-    }
-}
-
-async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Seen> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 || buf.len() > 64 * 1024 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8(buf[..head_end].to_vec()).ok()?;
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8(buf[head_end..head_end + len].to_vec()).ok()?;
-    Some(Seen { head, body })
-}
-
-async fn answer(token: &str) -> (&'static str, String) {
-    let now = unix_now();
-    let active = |exp: u64, aud: &str| {
-        format!(
-            r#"{{"active":true,"exp":{exp},"nbf":{},"aud":["x","{aud}"],"username":"alice@corp.example","groups":["S-1-5-32-544"]}}"#,
-            now - 10
-        )
-    };
-    match token {
-        "inactive" => ("200 OK", r#"{"active":false}"#.into()),
-        "expired" => ("200 OK", active(now - 100, "sessiongate")),
-        "wrongaud" => ("200 OK", active(now + 600, "elsewhere")),
-        "garbage" => ("200 OK", "<html>not json</html>".into()),
-        "error" => ("500 Internal Server Error", "{}".into()),
-        "slow" => {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            ("200 OK", active(now + 600, "sessiongate"))
-        }
-        t if t.starts_with("short-") => {
-            let exp = t.trim_start_matches("short-").parse().unwrap_or(0);
-            ("200 OK", active(exp, "sessiongate"))
-        }
-        t if t.starts_with("good-") => ("200 OK", active(now + 600, "sessiongate")),
-        _ => ("200 OK", r#"{"active":false}"#.into()),
-    }
 }
 
 fn config(url: String, f: impl FnOnce(&mut IntrospectionConfig)) -> IdentityConfig {
@@ -174,9 +46,19 @@ fn alice() -> Identity {
     }
 }
 
+/// Wait until the unix clock is past `exp`, the second a token expires: the cache and the server
+/// judge `exp` by that clock, so this wait is for time itself, checked against the clock.
+async fn clock_past(exp: u64) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while unix_now() <= exp {
+        assert!(Instant::now() < deadline, "the clock did not pass {exp}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn active_tokens_are_cached_and_the_request_is_well_formed() {
-    let server = Server::start().await;
+    let server = Introspection::start();
     let v = Verifier::new(&config(server.url(), |_| {})).unwrap();
     assert_eq!(v.verify("good-1").await, Ok(alice()));
     assert_eq!(server.count(), 1);
@@ -199,13 +81,17 @@ async fn active_tokens_are_cached_and_the_request_is_well_formed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inactive_expired_and_wrong_audience() {
-    let server = Server::start().await;
+    let server = Introspection::start();
     let v = Verifier::new(&config(server.url(), |_| {})).unwrap();
-    assert_eq!(v.verify("inactive").await, Err(IdentityError::Invalid));
-    assert_eq!(v.verify("expired").await, Err(IdentityError::Expired));
-    assert_eq!(v.verify("wrongaud").await, Err(IdentityError::Invalid));
-    // Refusals are not cached: each one asked the server.
-    assert_eq!(v.verify("inactive").await, Err(IdentityError::Invalid));
+    for (token, want) in [
+        ("inactive", IdentityError::Invalid),
+        ("expired", IdentityError::Expired),
+        ("wrongaud", IdentityError::Invalid),
+        ("inactive", IdentityError::Invalid),
+    ] {
+        assert_eq!(v.verify(token).await, Err(want), "{token}");
+    }
+    // Refusals are not cached: each one asked the server, "inactive" twice.
     assert_eq!(server.count(), 4);
     // Without a configured audience the `aud` of the answer is not looked at.
     let open = Verifier::new(&config(server.url(), |i| i.audience.clear())).unwrap();
@@ -214,7 +100,7 @@ async fn inactive_expired_and_wrong_audience() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cache_is_bounded_and_oldest_goes_first() {
-    let server = Server::start().await;
+    let server = Introspection::start();
     let v = Verifier::new(&config(server.url(), |i| i.cache_entries = 2)).unwrap();
     for t in ["good-1", "good-2", "good-3"] {
         assert_eq!(v.verify(t).await, Ok(alice()));
@@ -235,32 +121,37 @@ async fn the_cache_is_bounded_and_oldest_goes_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_answers_end_at_exp_and_at_the_ttl() {
-    let server = Server::start().await;
+    let server = Introspection::start();
     let v = Verifier::new(&config(server.url(), |_| {})).unwrap();
-    let token = format!("short-{}", unix_now() + 1);
+    let exp = unix_now() + 1;
+    let token = format!("short-{exp}");
     assert_eq!(v.verify(&token).await, Ok(alice()));
     assert!(v.verify(&token).await.is_ok());
     assert_eq!(server.count(), 1);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock_past(exp).await;
     // The cached answer ended with the token; asked again, the server's exp is past.
     assert_eq!(v.verify(&token).await, Err(IdentityError::Expired));
     assert_eq!(server.count(), 2);
 
-    let ttl = Verifier::new(&config(server.url(), |i| {
-        i.cache_ttl = Duration::from_millis(300)
-    }))
-    .unwrap();
-    assert!(ttl.verify("good-1").await.is_ok());
-    assert!(ttl.verify("good-1").await.is_ok());
+    let ttl = Duration::from_millis(300);
+    let v = Verifier::new(&config(server.url(), |i| i.cache_ttl = ttl)).unwrap();
+    let cached_at = Instant::now();
+    assert!(v.verify("good-1").await.is_ok());
+    assert!(v.verify("good-1").await.is_ok());
     assert_eq!(server.count(), 3);
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(ttl.verify("good-1").await.is_ok());
+    // Ask until the server is asked again: not before the TTL has run out, and soon after.
+    let deadline = cached_at + Duration::from_secs(5);
+    while server.count() == 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(v.verify("good-1").await.is_ok());
+    }
     assert_eq!(server.count(), 4);
+    assert!(cached_at.elapsed() >= ttl, "{:?}", cached_at.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_server_is_unavailable_within_the_timeout() {
-    let server = Server::start().await;
+    let server = Introspection::start();
     let v = Verifier::new(&config(server.url(), |i| {
         i.timeout = Duration::from_millis(300)
     }))
@@ -274,17 +165,20 @@ async fn a_slow_server_is_unavailable_within_the_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_errors_and_refused_connections_are_unavailable_and_not_cached() {
-    let server = Server::start().await;
+    let server = Introspection::start();
     let v = Verifier::new(&config(server.url(), |_| {})).unwrap();
-    assert_eq!(v.verify("garbage").await, Err(IdentityError::Unavailable));
-    assert_eq!(v.verify("garbage").await, Err(IdentityError::Unavailable));
-    assert_eq!(v.verify("error").await, Err(IdentityError::Unavailable));
+    for token in ["garbage", "garbage", "error"] {
+        assert_eq!(
+            v.verify(token).await,
+            Err(IdentityError::Unavailable),
+            "{token}"
+        );
+    }
+    // Not cached: "garbage" was asked twice.
     assert_eq!(server.count(), 3);
 
     // A port nobody listens on.
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/introspect", closed.local_addr().unwrap());
-    drop(closed);
+    let url = format!("http://{}/introspect", free_addr());
     let v = Verifier::new(&config(url, |_| {})).unwrap();
     let started = Instant::now();
     assert_eq!(v.verify("good-1").await, Err(IdentityError::Unavailable));
@@ -293,7 +187,7 @@ async fn garbage_errors_and_refused_connections_are_unavailable_and_not_cached()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_auth_is_sent_when_configured() {
-    let server = Server::start().await;
+    let server = Introspection::start();
     let v = Verifier::new(&config(server.url(), |i| {
         i.client_id = Some("sessiongate".into());
         i.client_secret_file = Some(fixture("client.secret"));

@@ -6,60 +6,11 @@
 mod common;
 
 use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{send, serve, Conn, Response};
-use sessiongate::server::Running;
+use common::farm::Farm;
+use common::{send, Conn, Response};
 use sessiongate::sim::farm::{FarmFault, FarmSim, FarmSimConfig};
-
-/// The farm on an ephemeral loopback port; stopped on drop.
-struct Farm {
-    sim: Arc<FarmSim>,
-    addr: SocketAddr,
-    _running: Running,
-}
-
-impl Farm {
-    fn start(sim: Arc<FarmSim>) -> Farm {
-        let (addr, running) = serve(|addr| sim.service(addr));
-        Farm {
-            sim,
-            addr,
-            _running: running,
-        }
-    }
-
-    fn demo(pre_xd7: bool) -> Farm {
-        Farm::start(FarmSim::demo("DemoFarm", pre_xd7))
-    }
-
-    /// POST an NFuse body to the XML service.
-    fn post(&self, body: &str) -> Response {
-        self.post_to("/scripts/wpnbr.dll", body.as_bytes())
-    }
-
-    fn post_to(&self, path: &str, body: &[u8]) -> Response {
-        let mut req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.addr,
-            body.len()
-        )
-        .into_bytes();
-        req.extend_from_slice(body);
-        send(self.addr, &req)
-    }
-
-    fn active(&self, app: &str) -> bool {
-        self.sim
-            .sessions()
-            .iter()
-            .find(|s| s.app == app)
-            .map(|s| s.active)
-            .expect("session")
-    }
-}
 
 /// An NFuse request body around `inner` (the Request* element).
 fn nfuse(inner: &str) -> String {
@@ -151,16 +102,14 @@ fn lists_disconnected_sessions_only_by_default() {
     let resp = farm.post(&reconnect_data("CORP\\alice", &client_name("new-pc"), &[]));
     assert_nfuse_200(&resp, "4.7");
     let text = resp.text();
-    assert_eq!(values(&text, "InName"), ["Notepad"]);
     let notepad = &before[0];
-    assert_eq!(
-        values(&text, "HostId"),
-        std::slice::from_ref(&notepad.host_id)
-    );
-    assert_eq!(
-        values(&text, "SessionId"),
-        std::slice::from_ref(&notepad.session_id)
-    );
+    for (tag, want) in [
+        ("InName", "Notepad"),
+        ("HostId", notepad.host_id.as_str()),
+        ("SessionId", notepad.session_id.as_str()),
+    ] {
+        assert_eq!(values(&text, tag), [want], "{tag}");
+    }
     assert!(text.contains("<AppData type=\"session\"><InName>Notepad</InName><DataType value=\"session\"/><ServerType>win32</ServerType><ClientType>ica30</ClientType><HostId type=\"ima-host-id\">"));
     // Nothing asked for active sessions: the pre-XD7 hazard did not strike.
     assert_eq!(farm.sim.sessions(), before);
@@ -325,20 +274,30 @@ fn identity_credentials_need_trust() {
     assert!(resp
         .text()
         .contains("<ResponseReconnectSessionData><ErrorId>not-trusted</ErrorId></ResponseReconnectSessionData>"));
-    // Passwords are never known; no credentials at all is no better.
+    // Passwords are never known; no credentials at all is no better; unreadable XML is
+    // unspecified.
     farm.sim.set_trust(true);
-    let password = nfuse("<RequestLogoffUserSessions><Credentials><UserName>alice</UserName><Password encoding=\"cleartext\">pw</Password><Domain type=\"NT\">CORP</Domain></Credentials><ClientName>alice-laptop</ClientName></RequestLogoffUserSessions>");
-    let resp = farm.post(&password);
-    assert_eq!(error_id(&resp).as_deref(), Some("failed-credentials"));
-    let none = nfuse("<RequestLogoffUserSessions><ClientName>alice-laptop</ClientName></RequestLogoffUserSessions>");
-    assert_eq!(
-        error_id(&farm.post(&none)).as_deref(),
-        Some("failed-credentials")
-    );
-    assert_eq!(farm.sim.sessions().len(), 3);
-    // Unreadable XML and unknown requests: unspecified.
-    let resp = farm.post("<NFuseProtocol><RequestAddress>");
-    assert_eq!(error_id(&resp).as_deref(), Some("unspecified"));
+    for (case, body, want) in [
+        (
+            "a password",
+            nfuse("<RequestLogoffUserSessions><Credentials><UserName>alice</UserName><Password encoding=\"cleartext\">pw</Password><Domain type=\"NT\">CORP</Domain></Credentials><ClientName>alice-laptop</ClientName></RequestLogoffUserSessions>"),
+            "failed-credentials",
+        ),
+        (
+            "no credentials",
+            nfuse("<RequestLogoffUserSessions><ClientName>alice-laptop</ClientName></RequestLogoffUserSessions>"),
+            "failed-credentials",
+        ),
+        (
+            "unreadable XML",
+            "<NFuseProtocol><RequestAddress>".to_string(),
+            "unspecified",
+        ),
+    ] {
+        assert_eq!(error_id(&farm.post(&body)).as_deref(), Some(want), "{case}");
+    }
+    assert_eq!(farm.sim.sessions().len(), 3, "nobody was logged off");
+    // Unknown requests: unspecified too, in a response element named after them.
     let resp = farm.post(&nfuse("<RequestSomethingNew/>"));
     assert!(resp
         .text()

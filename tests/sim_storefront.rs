@@ -1,7 +1,7 @@
 //! The simulated StoreFront store on its own (no gateway): it is test infrastructure, so these
 //! tests pin down the behaviour the gateway tests rely on.
 // Helpers outside `#[test]` functions panic on purpose: a broken harness should fail the test.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -279,7 +279,7 @@ fn launch_of_an_unknown_or_foreign_session_is_404() {
 }
 
 #[test]
-fn challenge_and_request_checks() {
+fn challenges_name_the_urls_the_client_used() {
     let s = Running::start(StoreFrontSim::demo());
     let host = s.host();
     let r = s.send(
@@ -304,25 +304,33 @@ fn challenge_and_request_checks() {
     assert!(r
         .header("www-authenticate")
         .is_some_and(|c| c.contains("reason=\"invalidtoken\"")));
-    let r = s.send(
-        "GET",
-        "/Citrix/Store/sessions/v1/available",
-        &[("Authorization", ALICE)],
-        "",
-    );
+}
+
+#[test]
+fn malformed_sessions_requests_are_refused() {
+    let s = Running::start(StoreFrontSim::demo());
+    let available = "/Citrix/Store/sessions/v1/available";
+    let r = s.send("GET", available, &[("Authorization", ALICE)], "");
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
-    let r = s.post(
-        "/Citrix/Store/sessions/v1/available",
-        ALICE,
-        "application/xml",
-        &params("C", ""),
-    );
-    assert_eq!(r.status, 400);
-    let r = s.sessions_op("available", "<sessionparams");
-    assert_eq!(r.status, 400);
-    let big = "x".repeat(70 * 1024);
-    assert_eq!(s.sessions_op("available", &big).status, 413);
-    // Passthrough routes.
+    for (case, content_type, body, status) in [
+        ("not sessionparams", "application/xml", params("C", ""), 400),
+        (
+            "unreadable",
+            SESSION_PARAMS,
+            "<sessionparams".to_string(),
+            400,
+        ),
+        ("over 64 KiB", SESSION_PARAMS, "x".repeat(70 * 1024), 413),
+    ] {
+        let r = s.post(available, ALICE, content_type, &body);
+        assert_eq!(r.status, status, "{case}");
+    }
+}
+
+#[test]
+fn passthrough_routes_answer_with_absolute_urls() {
+    let s = Running::start(StoreFrontSim::demo());
+    let host = s.host();
     let r = s.send(
         "GET",
         "/Citrix/Store/resources/v2",
@@ -330,10 +338,6 @@ fn challenge_and_request_checks() {
         "",
     );
     assert!(r.status == 200 && r.body.contains("alice"), "{}", r.body);
-    assert_eq!(
-        s.send("GET", "/Citrix/Store/resources/v2", &[], "").status,
-        401
-    );
     let r = s.send("GET", "/Citrix/Store/home", &[], "");
     assert_eq!(r.status, 302);
     assert_eq!(
@@ -360,8 +364,17 @@ fn challenge_and_request_checks() {
             r.body
         );
     }
-    assert_eq!(s.send("GET", "/Citrix/Store/nothing", &[], "").status, 404);
-    assert_eq!(s.send("GET", "/elsewhere", &[], "").status, 404);
+    for (case, path, status) in [
+        (
+            "resources without a token",
+            "/Citrix/Store/resources/v2",
+            401,
+        ),
+        ("unknown store path", "/Citrix/Store/nothing", 404),
+        ("outside the store", "/elsewhere", 404),
+    ] {
+        assert_eq!(s.send("GET", path, &[], "").status, status, "{case}");
+    }
 }
 
 #[test]

@@ -7,10 +7,13 @@
     clippy::indexing_slicing
 )]
 
+pub mod farm;
+pub mod introspection;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sessiongate::server::{standalone, wait_for_listener, Handoff, Running};
 use sessiongate::sim::storefront::StoreFrontSim;
@@ -54,6 +57,32 @@ pub fn free_port() -> u16 {
 
 pub fn free_addr() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], free_port()))
+}
+
+/// Seconds since the Unix epoch, as token claims count time.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Call `probe` every 20 ms until `done` accepts what it returned or `timeout` has passed, and
+/// return the last value: for conditions the gateway reaches on its own time (a metric recorded
+/// after the answer was written, a health check that has run), instead of a fixed sleep.
+pub fn poll_until<T>(
+    timeout: Duration,
+    mut probe: impl FnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let value = probe();
+        if done(&value) || Instant::now() > deadline {
+            return value;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// A running simulated StoreFront server.
@@ -146,19 +175,14 @@ impl Gateway {
     /// client can read its answer a moment before its request is counted: wait for `expected`
     /// for up to 2 s and return the last value seen.
     pub fn metric(&self, sample: &str, expected: f64) -> f64 {
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        loop {
-            let value = self
-                .metrics()
+        let read = || {
+            self.metrics()
                 .lines()
                 .find_map(|l| l.strip_prefix(sample).and_then(|v| v.strip_prefix(' ')))
                 .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0.0);
-            if value == expected || std::time::Instant::now() > deadline {
-                return value;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+                .unwrap_or(0.0)
+        };
+        poll_until(Duration::from_secs(2), read, |value| *value == expected)
     }
 }
 
@@ -185,6 +209,11 @@ impl Response {
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
             .collect()
+    }
+
+    /// The gateway's machine-readable reason (`x-sessiongate-reason`), "" when absent.
+    pub fn reason(&self) -> &str {
+        self.header("x-sessiongate-reason").unwrap_or("")
     }
 
     pub fn text(&self) -> String {
