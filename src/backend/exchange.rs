@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::http::Connector;
 use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType};
 
@@ -119,6 +120,29 @@ impl Target<'_> {
     }
 }
 
+/// Read the final answer's header (skipping a bounded number of 1xx) and its whole body, at
+/// most `limit` bytes.
+async fn read_answer(session: &mut HttpSession, limit: usize) -> pingora::Result<Bytes> {
+    let mut informational = 0;
+    loop {
+        session.read_response_header().await?;
+        let status = session.response_header().map(|h| h.status.as_u16());
+        match status {
+            Some(100..=199) if informational < MAX_INFORMATIONAL => informational += 1,
+            Some(_) => break,
+            None => return Error::e_explain(ErrorType::InvalidHTTPHeader, "no header"),
+        }
+    }
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = session.read_response_body().await? {
+        if buf.len() + chunk.len() > limit {
+            return Error::e_explain(ErrorType::Custom("too large"), "answer too large");
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
 /// Sends requests over pooled connections (Pingora's connector: reuse, TLS, timeouts).
 pub struct HttpClient {
     connector: Connector,
@@ -167,24 +191,7 @@ impl HttpClient {
                 session.write_request_body(body.clone(), true).await?;
             }
             session.finish_request_body().await?;
-            let mut informational = 0;
-            loop {
-                session.read_response_header().await?;
-                let status = session.response_header().map(|h| h.status.as_u16());
-                match status {
-                    Some(100..=199) if informational < MAX_INFORMATIONAL => informational += 1,
-                    Some(_) => break,
-                    None => return Error::e_explain(ErrorType::InvalidHTTPHeader, "no header"),
-                }
-            }
-            let mut buf = BytesMut::new();
-            while let Some(chunk) = session.read_response_body().await? {
-                if buf.len() + chunk.len() > limit {
-                    return Error::e_explain(ErrorType::Custom("too large"), "answer too large");
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            Ok::<_, Box<Error>>(buf.freeze())
+            read_answer(&mut session, limit).await
         };
         // The read timeout bounds each read; this bounds the whole answer against a server that
         // trickles bytes.

@@ -35,7 +35,26 @@ impl Issues {
 /// Validate a parsed file.
 pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     let mut issues = Issues(Vec::new());
+    let (listen, admin_listen) = listeners(&file, &mut issues);
+    process(&file, &mut issues);
+    let session_id_key_file = session_id_key_file(&file, &mut issues);
+    let stores = stores(&file, &mut issues);
+    match (issues.0.is_empty(), admin_listen) {
+        (true, Some(admin_listen)) => Ok(Config {
+            listen,
+            admin_listen,
+            threads: file.threads,
+            grace_period_seconds: file.grace_period_seconds,
+            upgrade_socket: file.upgrade_socket.into(),
+            stores,
+            session_id_key_file,
+        }),
+        _ => Err(issues.0),
+    }
+}
 
+/// The client listeners and the admin listener.
+fn listeners(file: &FileConfig, issues: &mut Issues) -> (Vec<SocketAddr>, Option<SocketAddr>) {
     let mut listen = Vec::new();
     if file.listen.is_empty() {
         issues.push(
@@ -74,6 +93,11 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             None
         }
     };
+    (listen, admin_listen)
+}
+
+/// Settings of the process: threads and the upgrade socket.
+fn process(file: &FileConfig, issues: &mut Issues) {
     // A Unix socket path holds at most 107 bytes (sun_path).
     if !file.upgrade_socket.starts_with('/') || file.upgrade_socket.len() > 107 {
         issues.push(
@@ -92,7 +116,10 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             "use 1 to 64",
         );
     }
+}
 
+/// Every store, each path and name used once, no store inside another.
+fn stores(file: &FileConfig, issues: &mut Issues) -> Vec<Arc<Store>> {
     if file.stores.is_empty() {
         issues.push(
             "stores",
@@ -100,29 +127,29 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             "add at least one store with path, public_url and storefront",
         );
     }
-    let session_id_key_file = session_id_key_file(&file, &mut issues);
     let mut stores = Vec::new();
     let mut paths = HashSet::new();
     let mut names = HashSet::new();
     for (i, s) in file.stores.iter().enumerate() {
         let key = format!("stores[{i}]");
-        if let Some(store) = store(&key, s, &mut issues) {
-            if !paths.insert(store.path.to_ascii_lowercase()) {
-                issues.push(
-                    format!("{key}.path"),
-                    format!("`{}` is used by another store", store.path),
-                    "give each store its own path",
-                );
-            }
-            if !names.insert(store.name.clone()) {
-                issues.push(
-                    format!("{key}.name"),
-                    format!("`{}` is used by another store", store.name),
-                    "set a distinct name:",
-                );
-            }
-            stores.push(Arc::new(store));
+        let Some(store) = store(&key, s, issues) else {
+            continue;
+        };
+        if !paths.insert(store.path.to_ascii_lowercase()) {
+            issues.push(
+                format!("{key}.path"),
+                format!("`{}` is used by another store", store.path),
+                "give each store its own path",
+            );
         }
+        if !names.insert(store.name.clone()) {
+            issues.push(
+                format!("{key}.name"),
+                format!("`{}` is used by another store", store.name),
+                "set a distinct name:",
+            );
+        }
+        stores.push(Arc::new(store));
     }
     for a in &stores {
         for b in &stores {
@@ -136,19 +163,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             }
         }
     }
-
-    match (issues.0.is_empty(), admin_listen) {
-        (true, Some(admin_listen)) => Ok(Config {
-            listen,
-            admin_listen,
-            threads: file.threads,
-            grace_period_seconds: file.grace_period_seconds,
-            upgrade_socket: file.upgrade_socket.into(),
-            stores,
-            session_id_key_file,
-        }),
-        _ => Err(issues.0),
-    }
+    stores
 }
 
 /// A path such as `/Citrix/Store`: leading slash, no trailing slash, no query, no empty segment.
@@ -307,8 +322,28 @@ fn store(key: &str, s: &StoreConfig, issues: &mut Issues) -> Option<Store> {
             format!("use {MIN_BODY_BYTES} to {MAX_BODY_BYTES_CEILING} (Pingora buffers at most 64 KiB of a request body)"),
         );
     }
+    let challenge = challenge(key, s, &name, &public_url, issues);
+    let backend = backend(key, s, &public_url, issues);
+    Some(Store {
+        name,
+        path: path?,
+        public_url,
+        active_sessions: s.active_sessions.map_or(ActiveSessionPolicy::Allow, policy),
+        max_body_bytes: s.max_body_bytes,
+        challenge,
+        backend: backend?,
+    })
+}
 
-    let realm = s.auth.realm.clone().unwrap_or_else(|| name.clone());
+/// What the store's own CitrixAuth challenge says (`auth:`), with StoreFront's defaults.
+fn challenge(
+    key: &str,
+    s: &StoreConfig,
+    name: &str,
+    public_url: &str,
+    issues: &mut Issues,
+) -> ChallengeTemplate {
+    let realm = s.auth.realm.clone().unwrap_or_else(|| name.to_string());
     let locations = if s.auth.token_services.is_empty() {
         vec![format!("{public_url}Auth/auth/v1/token")]
     } else {
@@ -342,10 +377,16 @@ fn store(key: &str, s: &StoreConfig, issues: &mut Issues) -> Option<Store> {
             "give an absolute URL or leave it out",
         );
     }
+    ChallengeTemplate {
+        realm,
+        locations,
+        serviceroot_hint,
+    }
+}
 
-    let active_sessions = s.active_sessions.map_or(ActiveSessionPolicy::Allow, policy);
-
-    let backend = match (&s.storefront, &s.farms) {
+/// Exactly one of `storefront:` and `farms:`.
+fn backend(key: &str, s: &StoreConfig, public_url: &str, issues: &mut Issues) -> Option<Backend> {
+    match (&s.storefront, &s.farms) {
         (Some(sf), None) => {
             if s.identity.is_some() {
                 issues.push(
@@ -354,7 +395,7 @@ fn store(key: &str, s: &StoreConfig, issues: &mut Issues) -> Option<Store> {
                     "remove identity: from this store",
                 );
             }
-            storefront(&format!("{key}.storefront"), sf, &public_url, issues)
+            storefront(&format!("{key}.storefront"), sf, public_url, issues)
                 .map(Backend::StoreFront)
         }
         (None, Some(f)) => {
@@ -376,21 +417,7 @@ fn store(key: &str, s: &StoreConfig, issues: &mut Issues) -> Option<Store> {
             );
             None
         }
-    };
-
-    Some(Store {
-        name,
-        path: path?,
-        public_url,
-        active_sessions,
-        max_body_bytes: s.max_body_bytes,
-        challenge: ChallengeTemplate {
-            realm,
-            locations,
-            serviceroot_hint,
-        },
-        backend: backend?,
-    })
+    }
 }
 
 fn timeout(key: String, ms: u64, issues: &mut Issues) -> Duration {

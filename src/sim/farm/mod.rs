@@ -19,7 +19,9 @@
 //!
 //! [`HttpServerApp`]: pingora::apps::HttpServerApp
 
+mod documents;
 mod http;
+mod request;
 mod state;
 
 use std::collections::VecDeque;
