@@ -82,24 +82,30 @@ fn rewrite_touches_only_endpoint_url() {
 
 #[test]
 fn refusals() {
-    assert_eq!(
-        parse(b"<endpoints/>"),
-        Err(DocumentError::WrongRoot("endpoints"))
-    );
-    assert_eq!(
-        rewrite_urls(b"<endpoints/>", &public),
-        Err(DocumentError::WrongRoot("endpoints"))
-    );
     let no_url = format!(r#"<endpoints xmlns="{NS}"><endpoint id="x"/></endpoints>"#);
-    assert_eq!(
-        parse(no_url.as_bytes()),
-        Err(DocumentError::Missing("endpoint/url"))
-    );
     let no_id = format!(r#"<endpoints xmlns="{NS}"><endpoint><url>u</url></endpoint></endpoints>"#);
-    assert_eq!(
-        parse(no_id.as_bytes()),
-        Err(DocumentError::Missing("endpoint/@id"))
+    for (body, want) in [
+        ("<endpoints/>", DocumentError::WrongRoot("endpoints")),
+        (&no_url, DocumentError::Missing("endpoint/url")),
+        (&no_id, DocumentError::Missing("endpoint/@id")),
+    ] {
+        assert_eq!(parse(body.as_bytes()), Err(want), "{body}");
+    }
+    let nested = format!(
+        r#"<endpoints xmlns="{NS}"><endpoint id="1"><url><b/></url></endpoint></endpoints>"#
     );
+    for (body, want) in [
+        (&b"<endpoints/>"[..], DocumentError::WrongRoot("endpoints")),
+        (nested.as_bytes(), DocumentError::Unexpected("endpoint/url")),
+        (b"\xc3", DocumentError::Xml(XmlError::NotUtf8)),
+    ] {
+        assert_eq!(
+            rewrite_urls(body, &public),
+            Err(want),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
     let fixture = String::from_utf8(FIXTURE.to_vec()).unwrap();
     for bad in [
         fixture.replacen(
@@ -113,15 +119,4 @@ fn refusals() {
         assert!(parse(bad.as_bytes()).is_err());
         assert!(rewrite_urls(bad.as_bytes(), &public).is_err(), "{bad}");
     }
-    let nested = format!(
-        r#"<endpoints xmlns="{NS}"><endpoint id="1"><url><b/></url></endpoint></endpoints>"#
-    );
-    assert_eq!(
-        rewrite_urls(nested.as_bytes(), &public),
-        Err(DocumentError::Unexpected("endpoint/url"))
-    );
-    assert_eq!(
-        rewrite_urls(b"\xc3", &public),
-        Err(DocumentError::Xml(XmlError::NotUtf8))
-    );
 }

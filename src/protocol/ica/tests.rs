@@ -14,14 +14,14 @@ fn launch() -> IcaLaunch<'static> {
 #[test]
 fn golden_minimal() {
     assert_eq!(
-            render(&launch()).unwrap(),
-            "[WFClient]\r\nVersion=2\r\n\r\n\
-             [ApplicationServers]\r\nNotepad=\r\n\r\n\
-             [Notepad]\r\nAddress=192.168.182.10:1494\r\nInitialProgram=#Notepad\r\nTitle=Notepad\r\n\
-             TransportDriver=TCP/IP\r\nWinStationDriver=ICA 3.0\r\n\
-             LogonTicket=50DFC592EDA89C8C83F860EACF4B41\r\nLogonTicketType=CTXS1\r\n\
-             ClearPassword=50DFC592EDA89C\r\nDomain=\\8C83F860EACF4B41\r\n"
-        );
+        render(&launch()).unwrap(),
+        "[WFClient]\r\nVersion=2\r\n\r\n\
+         [ApplicationServers]\r\nNotepad=\r\n\r\n\
+         [Notepad]\r\nAddress=192.168.182.10:1494\r\nInitialProgram=#Notepad\r\nTitle=Notepad\r\n\
+         TransportDriver=TCP/IP\r\nWinStationDriver=ICA 3.0\r\n\
+         LogonTicket=50DFC592EDA89C8C83F860EACF4B41\r\nLogonTicketType=CTXS1\r\n\
+         ClearPassword=50DFC592EDA89C\r\nDomain=\\8C83F860EACF4B41\r\n"
+    );
 }
 
 #[test]
@@ -34,15 +34,15 @@ fn golden_full() {
         ..launch()
     };
     assert_eq!(
-            render(&l).unwrap(),
-            "[WFClient]\r\nVersion=2\r\nClientName=WI_7IR5mS5__XBwkUuKL\r\n\r\n\
-             [ApplicationServers]\r\nWord 2007=\r\n\r\n\
-             [Word 2007]\r\nAddress=192.168.182.10:1494\r\nInitialProgram=#Word 2007\r\nTitle=Word 2007\r\n\
-             TransportDriver=TCP/IP\r\nWinStationDriver=ICA 3.0\r\n\
-             LogonTicket=50DFC592EDA89C8C83F860EACF4B41\r\nLogonTicketType=CTXS1\r\n\
-             ClearPassword=50DFC592EDA89C\r\nDomain=\\8C83F860EACF4B41\r\n\
-             CGPAddress=*:2598\r\nSSLEnable=On\r\nSSLProxyHost=ps45fp1.example.com:443\r\n"
-        );
+        render(&l).unwrap(),
+        "[WFClient]\r\nVersion=2\r\nClientName=WI_7IR5mS5__XBwkUuKL\r\n\r\n\
+         [ApplicationServers]\r\nWord 2007=\r\n\r\n\
+         [Word 2007]\r\nAddress=192.168.182.10:1494\r\nInitialProgram=#Word 2007\r\nTitle=Word 2007\r\n\
+         TransportDriver=TCP/IP\r\nWinStationDriver=ICA 3.0\r\n\
+         LogonTicket=50DFC592EDA89C8C83F860EACF4B41\r\nLogonTicketType=CTXS1\r\n\
+         ClearPassword=50DFC592EDA89C\r\nDomain=\\8C83F860EACF4B41\r\n\
+         CGPAddress=*:2598\r\nSSLEnable=On\r\nSSLProxyHost=ps45fp1.example.com:443\r\n"
+    );
     let l = IcaLaunch {
         cgp_address: Some("10.0.0.5:2598"),
         ..launch()
@@ -73,26 +73,39 @@ fn injection_is_refused() {
             "{title:?}"
         );
     }
-    let l = IcaLaunch {
-        address: "1.2.3.4:1494\r\nSSLEnable=Off",
-        ..launch()
-    };
-    assert_eq!(render(&l), Err(IcaError::InvalidValue("address")));
-    let l = IcaLaunch {
-        client_name: Some("c\r"),
-        ..launch()
-    };
-    assert_eq!(render(&l), Err(IcaError::InvalidValue("client name")));
-    let l = IcaLaunch {
-        ssl_relay_address: Some("h:443\nx=y"),
-        ..launch()
-    };
-    assert_eq!(render(&l), Err(IcaError::InvalidValue("SSL relay address")));
-    let l = IcaLaunch {
-        cgp_address: Some("2598\0"),
-        ..launch()
-    };
-    assert_eq!(render(&l), Err(IcaError::InvalidValue("CGP address")));
+    let bad_fields = [
+        (
+            IcaLaunch {
+                address: "1.2.3.4:1494\r\nSSLEnable=Off",
+                ..launch()
+            },
+            "address",
+        ),
+        (
+            IcaLaunch {
+                client_name: Some("c\r"),
+                ..launch()
+            },
+            "client name",
+        ),
+        (
+            IcaLaunch {
+                ssl_relay_address: Some("h:443\nx=y"),
+                ..launch()
+            },
+            "SSL relay address",
+        ),
+        (
+            IcaLaunch {
+                cgp_address: Some("2598\0"),
+                ..launch()
+            },
+            "CGP address",
+        ),
+    ];
+    for (l, field) in bad_fields {
+        assert_eq!(render(&l), Err(IcaError::InvalidValue(field)), "{field}");
+    }
 }
 
 #[test]

@@ -68,12 +68,12 @@ fn spec_disconnect_and_logoff_examples() {
 #[test]
 fn camel_root_from_the_powershell_module_is_kept() {
     let p = ok(
-            &doc(
-                "sessionParams",
-                "<clientName>PC1</clientName><deviceId>PC1</deviceId><includeActiveSessions>false</includeActiveSessions><appSessionsOnly>true</appSessionsOnly>",
-            ),
-            false,
-        );
+        &doc(
+            "sessionParams",
+            "<clientName>PC1</clientName><deviceId>PC1</deviceId><includeActiveSessions>false</includeActiveSessions><appSessionsOnly>true</appSessionsOnly>",
+        ),
+        false,
+    );
     assert_eq!(p.root, Root::Camel);
     assert_eq!(p.app_sessions_only, Some(true));
     assert_eq!(
@@ -95,21 +95,26 @@ fn namespaces() {
         r#"<p:sessionParams xmlns:p="{NS}" xmlns="{NS}"><clientName>C</clientName></p:sessionParams>"#
     );
     assert_eq!(ok(&mixed, false).root, Root::Camel);
-    let none = "<sessionparams><clientName>C</clientName></sessionparams>";
-    assert_eq!(err(none, false), ParamsError::WrongRoot(ROOT));
-    let other = r#"<sessionparams xmlns="urn:other"><clientName>C</clientName></sessionparams>"#;
-    assert_eq!(err(other, false), ParamsError::WrongRoot(ROOT));
-    assert_eq!(
-        err(&doc("SessionParams", "<clientName>C</clientName>"), false).reason(),
-        "body_invalid"
-    );
     // Children in another namespace are unknown elements: clientName is then missing.
     let foreign_child = format!(
         r#"<sessionparams xmlns="{NS}"><clientName xmlns="urn:x">C</clientName></sessionparams>"#
     );
+    for (body, want) in [
+        (
+            "<sessionparams><clientName>C</clientName></sessionparams>",
+            ParamsError::WrongRoot(ROOT),
+        ),
+        (
+            r#"<sessionparams xmlns="urn:other"><clientName>C</clientName></sessionparams>"#,
+            ParamsError::WrongRoot(ROOT),
+        ),
+        (foreign_child.as_str(), ParamsError::Missing("clientName")),
+    ] {
+        assert_eq!(err(body, false), want, "{body}");
+    }
     assert_eq!(
-        err(&foreign_child, false),
-        ParamsError::Missing("clientName")
+        err(&doc("SessionParams", "<clientName>C</clientName>"), false).reason(),
+        "body_invalid"
     );
 }
 
@@ -186,16 +191,23 @@ fn client_name_rules() {
         .client_name,
         "PC1"
     );
-    assert_eq!(name("   "), ParamsError::Empty("clientName"));
-    assert_eq!(name(""), ParamsError::Empty("clientName"));
-    assert_eq!(name("a\nb"), ParamsError::ControlChar("clientName"));
-    assert_eq!(name("a&#10;b"), ParamsError::ControlChar("clientName"));
-    assert_eq!(name("a&#13;b"), ParamsError::ControlChar("clientName"));
-    assert_eq!(name("a\u{7f}b"), ParamsError::ControlChar("clientName"));
-    assert_eq!(name("a\u{85}b"), ParamsError::ControlChar("clientName"));
-    // NUL cannot even be written as a reference; as a raw byte it is a control character.
+    let too_long = "x".repeat(257);
+    for (value, want) in [
+        ("   ", ParamsError::Empty("clientName")),
+        ("", ParamsError::Empty("clientName")),
+        ("a\nb", ParamsError::ControlChar("clientName")),
+        ("a&#10;b", ParamsError::ControlChar("clientName")),
+        ("a&#13;b", ParamsError::ControlChar("clientName")),
+        ("a\u{7f}b", ParamsError::ControlChar("clientName")),
+        ("a\u{85}b", ParamsError::ControlChar("clientName")),
+        // NUL cannot be written as a reference (below); as a raw byte it is a control character.
+        ("a\0b", ParamsError::ControlChar("clientName")),
+        (too_long.as_str(), ParamsError::TooLong("clientName", 256)),
+        ("<b/>", ParamsError::NotText("clientName")),
+    ] {
+        assert_eq!(name(value), want, "{value:?}");
+    }
     assert!(matches!(name("a&#0;b"), ParamsError::Xml(_)));
-    assert_eq!(name("a\0b"), ParamsError::ControlChar("clientName"));
     assert_eq!(
         name(&"é".repeat(257)).to_string(),
         "element clientName is longer than 256 characters"
@@ -213,11 +225,6 @@ fn client_name_rules() {
         .count(),
         256
     );
-    assert_eq!(
-        name(&"x".repeat(257)),
-        ParamsError::TooLong("clientName", 256)
-    );
-    assert_eq!(name("<b/>"), ParamsError::NotText("clientName"));
     assert_eq!(
         err(&doc("sessionparams", ""), false),
         ParamsError::Missing("clientName")
@@ -318,41 +325,29 @@ fn tickets_rules() {
             &Limits::default(),
         )
     };
-    assert_eq!(
-        t(" <ticket> A1 </ticket> ").unwrap().tickets,
-        vec!["A1".to_string()]
-    );
-    assert_eq!(t("").unwrap().tickets, Vec::<String>::new());
+    for (tickets, want) in [
+        (" <ticket> A1 </ticket> ", vec!["A1"]),
+        ("", vec![]),
+        // Unknown elements among the tickets are ignored.
+        ("<x>y</x><ticket>A</ticket>", vec!["A"]),
+    ] {
+        assert_eq!(t(tickets).unwrap().tickets, want, "{tickets}");
+    }
     let sixteen = "<ticket>T</ticket>".repeat(16);
     assert_eq!(t(&sixteen).unwrap().tickets.len(), 16);
     let seventeen = "<ticket>T</ticket>".repeat(17);
-    assert_eq!(t(&seventeen).unwrap_err(), ParamsError::TooManyTickets(16));
-    assert_eq!(
-        t("<ticket></ticket>").unwrap_err(),
-        ParamsError::Empty("ticket")
-    );
-    assert_eq!(
-        t("<ticket>a b</ticket>").unwrap_err(),
-        ParamsError::BadTicket
-    );
-    assert_eq!(t("<ticket>é</ticket>").unwrap_err(), ParamsError::BadTicket);
-    assert_eq!(
-        t(&format!("<ticket>{}</ticket>", "A".repeat(257))).unwrap_err(),
-        ParamsError::TooLong("ticket", 256)
-    );
-    assert_eq!(
-        t("junk<ticket>A</ticket>").unwrap_err(),
-        ParamsError::StrayText("tickets")
-    );
-    assert_eq!(
-        t("<ticket><b/></ticket>").unwrap_err(),
-        ParamsError::NotText("ticket")
-    );
-    // Unknown elements among the tickets are ignored.
-    assert_eq!(
-        t("<x>y</x><ticket>A</ticket>").unwrap().tickets,
-        vec!["A".to_string()]
-    );
+    let too_long = format!("<ticket>{}</ticket>", "A".repeat(257));
+    for (tickets, want) in [
+        (seventeen.as_str(), ParamsError::TooManyTickets(16)),
+        ("<ticket></ticket>", ParamsError::Empty("ticket")),
+        ("<ticket>a b</ticket>", ParamsError::BadTicket),
+        ("<ticket>é</ticket>", ParamsError::BadTicket),
+        (too_long.as_str(), ParamsError::TooLong("ticket", 256)),
+        ("junk<ticket>A</ticket>", ParamsError::StrayText("tickets")),
+        ("<ticket><b/></ticket>", ParamsError::NotText("ticket")),
+    ] {
+        assert_eq!(t(tickets).unwrap_err(), want, "{tickets}");
+    }
     let twice = doc(
         "sessionparams",
         "<clientName>C</clientName><tickets/><tickets/>",

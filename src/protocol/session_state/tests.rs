@@ -64,7 +64,6 @@ fn write_exact_and_round_trip() {
             r#"<?xml version="1.0" encoding="utf-8"?><sessionState xmlns="{NS}" enumeration="partial"><sessions><session id="s1"><serverType>win32</serverType><launchIca><url>http://10.0.0.11/Citrix/Store/session/v1/s1/launch/ica</url></launchIca><initialapp>App &lt;&amp;&gt;</initialapp><initialappresourceaggregated>false</initialappresourceaggregated><initialappresourceid>XA1.App</initialappresourceid><publishername>Farm1</publishername></session></sessions></sessionState>"#
         )
     );
-    assert_eq!(parse(out.as_bytes()).unwrap(), state);
     let bare = SessionState {
         enumeration: Enumeration::Full,
         sessions: vec![Session {
@@ -77,12 +76,13 @@ fn write_exact_and_round_trip() {
             publisher_name: None,
         }],
     };
-    assert_eq!(parse(&write(&bare)).unwrap(), bare);
     let empty = SessionState {
         enumeration: Enumeration::Full,
         sessions: vec![],
     };
-    assert_eq!(parse(&write(&empty)).unwrap(), empty);
+    for state in [state, bare, empty] {
+        assert_eq!(parse(&write(&state)).unwrap(), state, "{state:?}");
+    }
 }
 
 #[test]
@@ -146,29 +146,35 @@ fn rewrite_refusals() {
     let no_id = format!(
         r#"<sessionState xmlns="{NS}"><sessions><session><launchIca><url>u</url></launchIca></session></sessions></sessionState>"#
     );
-    assert_eq!(
-        rewrite_launch_urls(no_id.as_bytes(), &public),
-        Err(DocumentError::Missing("session/@id"))
+    let nested = format!(
+        r#"<sessionState xmlns="{NS}"><sessions><session id="1"><launchIca><url><b/></url></launchIca></session></sessions></sessionState>"#
     );
+    for (body, want) in [
+        (no_id.as_bytes(), DocumentError::Missing("session/@id")),
+        (
+            br#"<sessionState xmlns="urn:x"/>"#,
+            DocumentError::WrongRoot("sessionState"),
+        ),
+        (
+            nested.as_bytes(),
+            DocumentError::Unexpected("launchIca/url"),
+        ),
+        (b"\xff\xfe<", DocumentError::Xml(XmlError::NotUtf8)),
+    ] {
+        assert_eq!(
+            rewrite_launch_urls(body, &public),
+            Err(want),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
     assert_eq!(
         parse(no_id.as_bytes()),
         Err(DocumentError::Missing("session/@id"))
     );
-    let wrong_root = r#"<sessionState xmlns="urn:x"/>"#;
-    assert_eq!(
-        rewrite_launch_urls(wrong_root.as_bytes(), &public),
-        Err(DocumentError::WrongRoot("sessionState"))
-    );
     assert_eq!(
         parse(b"<sessionState/>"),
         Err(DocumentError::WrongRoot("sessionState"))
-    );
-    let nested = format!(
-        r#"<sessionState xmlns="{NS}"><sessions><session id="1"><launchIca><url><b/></url></launchIca></session></sessions></sessionState>"#
-    );
-    assert_eq!(
-        rewrite_launch_urls(nested.as_bytes(), &public),
-        Err(DocumentError::Unexpected("launchIca/url"))
     );
     let spec = String::from_utf8(SPEC.to_vec()).unwrap();
     for bad in [
@@ -189,10 +195,6 @@ fn rewrite_refusals() {
             "{bad}"
         );
     }
-    assert_eq!(
-        rewrite_launch_urls(b"\xff\xfe<", &public),
-        Err(DocumentError::Xml(XmlError::NotUtf8))
-    );
 }
 
 #[test]
@@ -202,19 +204,23 @@ fn parse_value_rules() {
             r#"<sessionState xmlns="{NS}" enumeration="full"><sessions><session id="1">{inner}</session></sessions></sessionState>"#
         )
     };
-    assert_eq!(
-        parse(doc("<initialappresourceaggregated>maybe</initialappresourceaggregated>").as_bytes()),
-        Err(DocumentError::BadValue("initialappresourceaggregated"))
-    );
-    assert_eq!(
-        parse(doc("<initialapp>a</initialapp><initialapp>b</initialapp>").as_bytes()),
-        Err(DocumentError::Duplicate("initialapp"))
-    );
+    for (body, want) in [
+        (
+            doc("<initialappresourceaggregated>maybe</initialappresourceaggregated>"),
+            DocumentError::BadValue("initialappresourceaggregated"),
+        ),
+        (
+            doc("<initialapp>a</initialapp><initialapp>b</initialapp>"),
+            DocumentError::Duplicate("initialapp"),
+        ),
+        (
+            format!(r#"<sessionState xmlns="{NS}" enumeration="some"/>"#),
+            DocumentError::BadValue("sessionState/@enumeration"),
+        ),
+    ] {
+        assert_eq!(parse(body.as_bytes()), Err(want), "{body}");
+    }
     let s = parse(doc("<future>1</future><serverType>x</serverType>").as_bytes()).unwrap();
     assert_eq!(s.sessions[0].launch_url, "");
     assert_eq!(s.sessions[0].server_type, "x");
-    assert_eq!(
-        parse(format!(r#"<sessionState xmlns="{NS}" enumeration="some"/>"#).as_bytes()),
-        Err(DocumentError::BadValue("sessionState/@enumeration"))
-    );
 }
