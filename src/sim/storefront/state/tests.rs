@@ -46,35 +46,34 @@ fn ids_and_tickets_are_unique_and_shaped() {
 #[test]
 fn available_lists_by_the_rules() {
     let (mut st, np, desk, xl) = seeded();
-    let q = Query::default();
-    assert_eq!(ids(&st.available("alice", ep("NEW"), q)), [np.as_str()]);
-    let q = Query {
+    let active = Query {
         include_active: true,
-        ..q
+        ..Query::default()
     };
-    assert_eq!(
-        ids(&st.available("alice", ep("NEW"), q)),
-        [np.as_str(), desk.as_str(), xl.as_str()]
-    );
-    // Active sessions on the asking client are not "available" to it.
-    assert_eq!(
-        ids(&st.available("alice", ep("LAPTOP-1"), q)),
-        [np.as_str(), desk.as_str()]
-    );
-    let q = Query {
+    let apps = Query {
         app_sessions_only: true,
-        ..q
+        ..active
     };
-    assert_eq!(
-        ids(&st.available("alice", ep("NEW"), q)),
-        [np.as_str(), xl.as_str()]
-    );
+    for (case, client, q, want) in [
+        ("disconnected only", "NEW", Query::default(), vec![&np]),
+        ("active too", "NEW", active, vec![&np, &desk, &xl]),
+        // Active sessions on the asking client are not "available" to it.
+        (
+            "not the asker's active",
+            "LAPTOP-1",
+            active,
+            vec![&np, &desk],
+        ),
+        ("apps only", "NEW", apps, vec![&np, &xl]),
+    ] {
+        assert_eq!(ids(&st.available("alice", ep(client), q)), want, "{case}");
+    }
     // The device id overrides the client name.
     let dev = Endpoint {
         client_name: "LAPTOP-1",
         device_id: Some("d1"),
     };
-    assert_eq!(st.available("alice", dev, q).len(), 2);
+    assert_eq!(st.available("alice", dev, apps).len(), 2);
     assert!(st.sessions().iter().filter(|s| s.active).count() == 2);
 }
 
