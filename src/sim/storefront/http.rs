@@ -1,6 +1,7 @@
 //! The HTTP side of the simulated store: the Pingora app, request routing, the header checks a
 //! StoreFront store makes (405, 401, 406, 400, 413), and the documents it answers with, built by
-//! the `protocol` writers with absolute URLs from the request's `Host` header.
+//! the `protocol` writers with absolute URLs from the request's `Host` header. Request bodies are
+//! read by the simulator's own `params` reader, never by the gateway's parsers.
 
 use std::sync::Arc;
 
@@ -9,12 +10,11 @@ use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 
+use super::params::{read_launch_params, read_session_params};
 use super::state::{ica_file, Endpoint, Query, SessionSnapshot};
 use super::{Fault, RecordedRequest, StoreFrontSim, MAX_REQUEST_BODY};
 use crate::protocol::citrix_auth::{self, Challenge};
-use crate::protocol::{
-    endpoints, launch_data, launch_params, media, session_params, session_results, session_state,
-};
+use crate::protocol::{endpoints, launch_data, media, session_results, session_state};
 
 const NO_CACHE: &str = "no-cache";
 const LAUNCH_CACHE: &str = "public, no-store, max-age=0";
@@ -366,11 +366,10 @@ impl SimApp {
         urls: &Urls<'_>,
     ) -> Response<Vec<u8>> {
         let allow_tickets = *route != Route::Available;
-        let params =
-            match session_params::parse(body, allow_tickets, &session_params::Limits::default()) {
-                Ok(p) => p,
-                Err(e) => return text(400, &format!("400 invalid sessionparams: {e}")),
-            };
+        let params = match read_session_params(body, allow_tickets) {
+            Ok(p) => p,
+            Err(e) => return text(400, &format!("400 invalid sessionparams: {e}")),
+        };
         let client = Endpoint {
             client_name: &params.client_name,
             device_id: params.device_id.as_deref(),
@@ -379,8 +378,8 @@ impl SimApp {
         match route {
             Route::Available => {
                 let query = Query {
-                    include_active: params.include_active_sessions.unwrap_or(false),
-                    app_sessions_only: params.app_sessions_only.unwrap_or(false),
+                    include_active: params.include_active,
+                    app_sessions_only: params.app_sessions_only,
                     legacy_hazard: self.sim.config.legacy_hazard,
                 };
                 let listed = inner.store.available(user, client, query);
@@ -410,15 +409,16 @@ impl SimApp {
     }
 
     fn launch(&self, user: &str, id: &str, body: &[u8]) -> Response<Vec<u8>> {
-        let params = match launch_params::parse(body) {
+        let params = match read_launch_params(body) {
             Ok(p) => p,
             Err(e) => return text(400, &format!("400 invalid launchparams: {e}")),
         };
-        let launched =
-            self.sim
-                .lock()
-                .store
-                .launch(user, id, params.client_name(), params.device_id());
+        let launched = self.sim.lock().store.launch(
+            user,
+            id,
+            params.client_name.as_deref(),
+            params.device_id.as_deref(),
+        );
         let Some(launched) = launched else {
             return with_header(
                 text(404, "404 session not found"),

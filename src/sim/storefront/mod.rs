@@ -10,11 +10,13 @@
 //! inject faults.
 //!
 //! - `state`: sessions, tickets and the workspace-control rules (no I/O).
+//! - `params`: its own strict reader of the request bodies, independent of the gateway's.
 //! - `http`: routing, header checks, documents and the Pingora app.
 //!
 //! [`ServeHttp`]: pingora::apps::http_app::ServeHttp
 
 mod http;
+mod params;
 mod state;
 
 use std::collections::VecDeque;
