@@ -19,6 +19,26 @@ impl fmt::Display for ConfigIssue {
     }
 }
 
+/// The problems found so far, by the file's rules or by wiring.
+#[derive(Debug, Default)]
+pub struct Issues(pub Vec<ConfigIssue>);
+
+impl Issues {
+    /// Record a problem of `key`, with what to do about it.
+    pub fn push(
+        &mut self,
+        key: impl Into<String>,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.0.push(ConfigIssue {
+            key: key.into(),
+            problem: problem.into(),
+            fix: fix.into(),
+        });
+    }
+}
+
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -36,7 +56,8 @@ pub enum ConfigError {
     },
 }
 
-fn render(issues: &[ConfigIssue]) -> String {
+/// One problem a line, as `-t` prints them.
+pub fn render(issues: &[ConfigIssue]) -> String {
     issues
         .iter()
         .map(|i| format!("  - {i}"))

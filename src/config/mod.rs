@@ -10,7 +10,7 @@ pub mod file;
 pub mod runtime;
 pub mod validate;
 
-pub use error::{ConfigError, ConfigIssue};
+pub use error::{ConfigError, ConfigIssue, Issues};
 pub use runtime::{
     ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Farm, FarmHosts, Farms,
     IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig, Store,

@@ -23,16 +23,8 @@ const SHUTDOWN_TIMEOUT_SECONDS: u64 = 5;
 /// Why the server could not be assembled.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("{} problem(s):\n{}", .0.len(), render(.0))]
+    #[error("{} problem(s):\n{}", .0.len(), crate::config::error::render(.0))]
     Config(Vec<ConfigIssue>),
-}
-
-fn render(issues: &[ConfigIssue]) -> String {
-    issues
-        .iter()
-        .map(|i| format!("  - {i}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The Pingora server for `config`. `opt` carries Pingora's own switches (upgrade, daemon).

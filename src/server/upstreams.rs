@@ -13,7 +13,7 @@ use pingora::services::ServiceWithDependents;
 use crate::backend::farm::{FarmMember, Farms, NfuseHealthCheck};
 use crate::backend::pool::Pool;
 use crate::backend::storefront::Servers;
-use crate::config::{Backend, Config, ConfigIssue, IdentitySource, Store, StoreFront};
+use crate::config::{Backend, Config, ConfigIssue, IdentitySource, Issues, Store, StoreFront};
 use crate::identity::{read_secret, SetupError, Verifier};
 use crate::protocol::session_id::{SessionIdKey, MIN_KEY_LEN};
 use crate::protocol::url::UrlMap;
@@ -27,20 +27,6 @@ pub struct Prepared {
 
 /// How often, and how, a pool's servers are checked.
 type Check = (Duration, Box<dyn HealthCheck + Send + Sync>);
-
-/// Problems found so far.
-#[derive(Default)]
-struct Issues(Vec<ConfigIssue>);
-
-impl Issues {
-    fn push(&mut self, key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) {
-        self.0.push(ConfigIssue {
-            key: key.into(),
-            problem: problem.into(),
-            fix: fix.into(),
-        });
-    }
-}
 
 /// Build everything `config` names that needs the outside world.
 pub fn prepare(config: &Config) -> Result<Prepared, Vec<ConfigIssue>> {

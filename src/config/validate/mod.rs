@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::ConfigIssue;
+use super::error::{ConfigIssue, Issues};
 use super::file::{ActiveSessionsConfig, FileConfig, StoreConfig, StoreFrontConfig};
 use super::file::{DEFAULT_LISTEN, MAX_BODY_BYTES_CEILING};
 use super::runtime::{ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Store, StoreFront};
@@ -19,22 +19,9 @@ const MIN_BODY_BYTES: usize = 256;
 /// Longest timeout accepted (5 minutes): anything longer is a typo in milliseconds.
 const MAX_TIMEOUT_MS: u64 = 300_000;
 
-/// The problems found so far.
-struct Issues(Vec<ConfigIssue>);
-
-impl Issues {
-    fn push(&mut self, key: impl Into<String>, problem: impl Into<String>, fix: impl Into<String>) {
-        self.0.push(ConfigIssue {
-            key: key.into(),
-            problem: problem.into(),
-            fix: fix.into(),
-        });
-    }
-}
-
 /// Validate a parsed file.
 pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
-    let mut issues = Issues(Vec::new());
+    let mut issues = Issues::default();
     let (listen, admin_listen) = listeners(&file, &mut issues);
     process(&file, &mut issues);
     let session_id_key_file = session_id_key_file(&file, &mut issues);
