@@ -146,7 +146,7 @@ fn every_shipped_configuration_passes_check() {
 #[test]
 fn bad_configurations_fail_check_naming_the_key() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conf");
-    let cases: [(&str, Vec<std::ffi::OsString>, &[&str]); 4] = [
+    let cases: [(&str, Vec<std::ffi::OsString>, &[&str]); 5] = [
         (
             "unknown key",
             vec![
@@ -168,6 +168,21 @@ fn bad_configurations_fail_check_naming_the_key() {
             ],
         ),
         (
+            "key files and names",
+            vec![
+                "-t".into(),
+                "-c".into(),
+                dir.join("bad_key_files.yaml").into(),
+            ],
+            &[
+                "stores[0].identity.jwt.key_file:",
+                "at least 32 bytes",
+                "session_id_key_file:",
+                "stores[0].farms[0].brokers[0]:",
+                "does not resolve",
+            ],
+        ),
+        (
             "missing file",
             vec!["-t".into(), "-c".into(), "/nonexistent.yaml".into()],
             &[],
@@ -184,15 +199,23 @@ fn bad_configurations_fail_check_naming_the_key() {
     }
 }
 
+/// `-u` takes over listening sockets through `upgrade_socket`: here from the test, which bound
+/// them, as it would from a running gateway on SIGQUIT.
 #[test]
-fn dash_c_serves_traffic() {
+fn dash_c_serves_traffic_on_sockets_handed_over_with_dash_u() {
     let sim = Sim::demo();
-    let (addr, admin) = (free_addr(), free_addr());
+    let (client, admin_listener) = (listener(), listener());
+    let (addr, admin) = (
+        client.local_addr().unwrap(),
+        admin_listener.local_addr().unwrap(),
+    );
+    let handoff = sessiongate::server::Handoff::start(vec![client, admin_listener]).unwrap();
     let file = std::env::temp_dir().join(format!("sessiongate-cli-{}.yaml", addr.port()));
     std::fs::write(
         &file,
         format!(
-            "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\ngrace_period_seconds: 0\nstores:\n{}",
+            "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\ngrace_period_seconds: 0\nupgrade_socket: {}\nstores:\n{}",
+            handoff.socket().display(),
             store_yaml(
                 "/Citrix/Store",
                 "https://ws.example.com/Citrix/Store",
@@ -204,16 +227,15 @@ fn dash_c_serves_traffic() {
     .unwrap();
     let _child = Child(
         bin()
+            .arg("-u")
             .arg("-c")
             .arg(&file)
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    assert!(sessiongate::server::wait_for_listener(
-        addr,
-        Duration::from_secs(20)
-    ));
+    // The sockets are handed over once the child asks for them.
+    drop(handoff);
     let r = send(
         addr,
         &sessions_post(

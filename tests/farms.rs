@@ -509,6 +509,21 @@ fn bad_tokens_get_the_challenge_and_reach_no_farm() {
 }
 
 #[test]
+fn an_unauthenticated_caller_never_reaches_the_xml_parser() {
+    let xa = Farm::empty("XA65", true, "10.0.1.5:1494");
+    let gw = gateway(&[entry(&xa, "")], "");
+    let xxe = "<!DOCTYPE s [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><sessionparams \
+        xmlns=\"http://citrix.com/delivery-services/1-0/sessionparams\"><clientName>&x;</clientName></sessionparams>";
+    // The token is checked first: a forged one gets the challenge, whatever the body holds.
+    let r = list(&gw, &token_signed_with(&[7u8; 32]), xxe);
+    assert_eq!((r.status, r.reason()), (401, "token_invalid"));
+    // The same body from an authenticated caller is then refused by the parser.
+    let r = list(&gw, &token(ALICE_SAM), xxe);
+    assert_eq!((r.status, r.reason()), (400, "body_forbidden_markup"));
+    assert_eq!(xa.sim.request_count(), 0);
+}
+
+#[test]
 fn read_only_requests_fail_over_between_brokers_and_changes_never_repeat() {
     // Two brokers of one farm: the first answers garbage, the second is sound.
     let bad = Farm::empty("XA65", true, "10.0.1.5:1494");

@@ -78,11 +78,12 @@ impl Handoff {
 }
 
 impl Drop for Handoff {
+    /// Waits until the sockets are handed over (or the hand-over gave up). The socket file is the
+    /// receiver's: it removes it once it has the sockets, and must find it still there.
     fn drop(&mut self) {
         if let Some(t) = self.sender.take() {
             let _ = t.join();
         }
-        let _ = std::fs::remove_file(&self.socket);
     }
 }
 
