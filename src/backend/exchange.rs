@@ -122,13 +122,20 @@ impl Target<'_> {
 
 /// Read the final answer's header (skipping a bounded number of 1xx) and its whole body, at
 /// most `limit` bytes.
+///
+/// A 1xx past the bound, or a `101`, is an error and never read as the final answer: Pingora has
+/// no body reader after a 1xx, and reading a body there panics (see the reference, §10.3).
 async fn read_answer(session: &mut HttpSession, limit: usize) -> pingora::Result<Bytes> {
     let mut informational = 0;
     loop {
         session.read_response_header().await?;
         let status = session.response_header().map(|h| h.status.as_u16());
         match status {
+            Some(101) => return Error::e_explain(ErrorType::InvalidHTTPHeader, "101 answer"),
             Some(100..=199) if informational < MAX_INFORMATIONAL => informational += 1,
+            Some(100..=199) => {
+                return Error::e_explain(ErrorType::InvalidHTTPHeader, "too many 1xx answers")
+            }
             Some(_) => break,
             None => return Error::e_explain(ErrorType::InvalidHTTPHeader, "no header"),
         }
@@ -171,7 +178,7 @@ impl HttpClient {
         let (mut session, _reused) = match self.connector.get_http_session(&peer).await {
             Ok(s) => s,
             Err(e) => {
-                tracing::warn!(backend = %addr, error = %e, "connect to upstream failed");
+                tracing::warn!(backend = %addr, error = e.etype().as_str(), "connect to upstream failed");
                 return Err(Attempt::NotConnected {
                     timed_out: e.etype() == &ErrorType::ConnectTimedout,
                 });
@@ -202,7 +209,8 @@ impl HttpClient {
                 ErrorType::ReadTimedout | ErrorType::WriteTimedout => UpstreamError::Timeout,
                 ErrorType::Custom("too large") => UpstreamError::TooLarge(limit),
                 _ => {
-                    tracing::warn!(backend = %addr, error = %e, "exchange with upstream failed");
+                    // The kind only: a malformed answer's error carries its raw header as context.
+                    tracing::warn!(backend = %addr, error = e.etype().as_str(), "exchange with upstream failed");
                     UpstreamError::Broken
                 }
             }),

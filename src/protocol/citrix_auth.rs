@@ -47,11 +47,12 @@ pub fn parse_authorization(value: &[u8]) -> Result<&str, AuthError> {
     if value.is_empty() {
         return Err(AuthError::Missing);
     }
-    let (scheme, rest) = value.split_once([' ', '\t']).unwrap_or((value, ""));
+    // RFC 7235 §2.1: `auth-scheme 1*SP token68`; only spaces part scheme and token.
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if scheme != SCHEME {
         return Err(AuthError::WrongScheme);
     }
-    let token = rest.trim_start_matches([' ', '\t']);
+    let token = rest.trim_start_matches(' ');
     if token.is_empty() {
         return Err(AuthError::NoToken);
     }

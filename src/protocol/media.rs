@@ -46,7 +46,7 @@ struct Range<'a> {
 
 impl<'a> Range<'a> {
     fn parse(item: &'a str) -> Option<Self> {
-        let mut parts = item.split(';');
+        let mut parts = split_outside_quotes(item, b';');
         let (kind, subtype) = parts.next()?.trim().split_once('/')?;
         let (kind, subtype) = (kind.trim(), subtype.trim());
         if kind.is_empty() || subtype.is_empty() || (kind == "*" && subtype != "*") {
@@ -83,6 +83,30 @@ impl<'a> Range<'a> {
 }
 
 /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`, in thousandths.
+/// Split a header value on `delimiter` where it is not inside a quoted string (RFC 9110 §5.6.4:
+/// a comma or semicolon inside `"…"`, or escaped there with `\`, is part of the value).
+fn split_outside_quotes(value: &str, delimiter: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let (mut quoted, mut escaped) = (false, false);
+        for (i, b) in text.bytes().enumerate() {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                _ if b == delimiter && !quoted => {
+                    rest = text.get(i + 1..);
+                    return text.get(..i);
+                }
+                _ => {}
+            }
+        }
+        rest = None;
+        Some(text)
+    })
+}
+
 fn parse_quality(value: &str) -> Option<u16> {
     let (int, frac) = value.split_once('.').unwrap_or((value, ""));
     if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
@@ -124,7 +148,7 @@ pub fn accepts<'a>(values: impl IntoIterator<Item = &'a [u8]>, media: &str) -> b
         let Ok(value) = std::str::from_utf8(value) else {
             continue;
         };
-        for range in value.split(',').filter_map(Range::parse) {
+        for range in split_outside_quotes(value, b',').filter_map(Range::parse) {
             if let Some(spec) = range.specificity(kind, subtype) {
                 // Equal specificity: the first listed wins, as most servers do.
                 if best.is_none_or(|(s, _)| spec > s) {
@@ -170,6 +194,32 @@ mod tests {
             "application/vnd.citrix.sessionstate+xml; charset=utf-8; version=1",
             SESSION_STATE
         ));
+    }
+
+    #[test]
+    fn quoted_parameters_do_not_split_the_list() {
+        // A comma or semicolon inside a quoted string is part of the parameter, not a new range.
+        let cases = [
+            (
+                r#"text/html; x="a, application/vnd.citrix.sessionstate+xml""#,
+                false,
+            ),
+            (
+                r#"text/html; x="a; q=1", application/vnd.citrix.sessionstate+xml"#,
+                true,
+            ),
+            (
+                r#"application/vnd.citrix.sessionstate+xml; x="\", q=0"; q=0.5"#,
+                true,
+            ),
+            (
+                r#"application/vnd.citrix.sessionstate+xml; x="a;q=0""#,
+                true,
+            ),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(ok(accept, SESSION_STATE), want, "{accept}");
+        }
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! answers 502) on anything not well-formed, forbidden markup, a wrong root or a session without
 //! an `id`. Everything else is copied event by event, unchanged.
 
-use super::ns;
 pub use super::xml::DocumentError;
 use super::xml::{self, children, leaf_text, once, Cursor, Element, Visit};
+use super::{ns, url};
 
 /// One listed session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,7 +214,8 @@ enum Level {
 }
 
 /// Copy a `sessionState` document unchanged, except that the text of every
-/// `sessions/session/launchIca/url` becomes `url_for(session id)`.
+/// `sessions/session/launchIca/url` becomes `url_for(session id)`. A session with a launch URL
+/// whose id is not a [`url::is_session_id`] is refused: its launch URL could not be taken back.
 pub fn rewrite_launch_urls(
     body: &[u8],
     url_for: &dyn Fn(&str) -> String,
@@ -228,6 +229,10 @@ pub fn rewrite_launch_urls(
             (Some(Level::Sessions), true, "session") => {
                 let id = e.attr("id")?.ok_or(DocumentError::Missing("session/@id"))?;
                 Level::Session(id.into_owned())
+            }
+            // Only an id that can stand in a URL as it is gets a launch URL.
+            (Some(Level::Session(id)), true, "launchIca") if !url::is_session_id(id) => {
+                return Err(DocumentError::BadValue("session/@id"))
             }
             (Some(Level::Session(_)), true, "launchIca") => Level::LaunchIca,
             (Some(Level::LaunchIca), true, "url") => {

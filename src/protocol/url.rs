@@ -156,6 +156,22 @@ impl UrlMap {
     }
 }
 
+/// Longest session id that can stand in a launch URL.
+pub const MAX_SESSION_ID_LEN: usize = 1024;
+
+/// Can `id` stand in a launch URL as it is? Session ids are a closed alphabet: RFC 3986's
+/// unreserved characters only, no percent escape (a server that decodes `%2F` before resolving
+/// `..` would be sent elsewhere), neither `.` nor `..`, at most [`MAX_SESSION_ID_LEN`] bytes.
+pub fn is_session_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_SESSION_ID_LEN
+        && id != "."
+        && id != ".."
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
 /// Percent-encode `value` for use as one path segment: unreserved characters (RFC 3986 §2.3) are
 /// kept, every other byte is escaped, so the segment can hold neither `/` nor `..` tricks.
 pub fn encode_segment(value: &str) -> String {

@@ -1,11 +1,33 @@
-//! The header rules of a Sessions Service request, in the order the gateway applies them:
-//! method (405), token (401), Accept (406), Content-Type (400), declared length (413).
+//! The header rules, in the order the gateway applies them: first what every request must meet
+//! (an origin-form target, one valid `Host`), then those of a Sessions Service request: method
+//! (405), token (401), Accept (406), Content-Type (400), declared length (413).
 
 use pingora::http::RequestHeader;
 
 use super::error::GatewayError;
 use crate::protocol::{citrix_auth, media};
 use crate::routing::Operation;
+
+/// RFC 9112 §3.2 and §3.2.1: a request to the gateway names its target in origin form (it is no
+/// forward proxy: an absolute-form target, or a `Host`, must never choose the upstream), and an
+/// HTTP/1.1 request carries exactly one `Host`, an authority and nothing else.
+pub fn check_target(req: &RequestHeader) -> Result<(), GatewayError> {
+    if req.uri.scheme().is_some() || req.uri.authority().is_some() {
+        return Err(GatewayError::BadTarget);
+    }
+    let mut hosts = req.headers.get_all("host").into_iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) if req.version == http::Version::HTTP_10 => Ok(()),
+        (Some(host), None) if authority(host.as_bytes()) => Ok(()),
+        _ => Err(GatewayError::BadHost),
+    }
+}
+
+/// `host[:port]`: a reg-name, IPv4 or bracketed IPv6 literal, and digits after a colon.
+fn authority(value: &[u8]) -> bool {
+    let ok = |b: &u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%:[]".contains(b);
+    !value.is_empty() && value.len() <= 255 && value.iter().all(ok)
+}
 
 /// Check everything that can be decided from the request header alone.
 pub fn check_header(
@@ -34,10 +56,12 @@ pub fn check_header(
         }
     }
     if let Some(body_type) = operation.request_media() {
-        let ok = req
-            .headers
-            .get("content-type")
-            .is_some_and(|v| media::content_type_matches(v.as_bytes(), body_type));
+        // Two Content-Type headers leave the body's type undecided: refused, not guessed.
+        let mut types = req.headers.get_all("content-type").into_iter();
+        let ok = match (types.next(), types.next()) {
+            (Some(v), None) => media::content_type_matches(v.as_bytes(), body_type),
+            _ => false,
+        };
         if !ok {
             return Err(GatewayError::ContentType(body_type));
         }
@@ -94,6 +118,50 @@ mod tests {
         let no_ct = [("authorization", "CitrixAuth abc")];
         assert_eq!(reason(&req("POST", &no_ct), Some(1000)), "content_type");
         assert_eq!(reason(&req("POST", GOOD), Some(101)), "body_too_large");
+    }
+
+    #[test]
+    fn targets_and_hosts() {
+        let build = |target: &str, hosts: &[&str]| {
+            let mut r = RequestHeader::build("GET", b"/", None).unwrap();
+            // As Pingora reads a request line: an absolute-form target keeps scheme and authority.
+            r.set_uri(target.parse().unwrap());
+            for h in hosts {
+                r.append_header("host", *h).unwrap();
+            }
+            r
+        };
+        let cases: &[(&str, &[&str], &str)] = &[
+            ("/Citrix/Store/x", &["gw.example.com"], "ok"),
+            ("/Citrix/Store/x", &["gw.example.com:8443"], "ok"),
+            ("/Citrix/Store/x", &["[::1]:8080"], "ok"),
+            ("/Citrix/Store/x", &[], "bad_host"),
+            ("/Citrix/Store/x", &["a", "b"], "bad_host"),
+            ("/Citrix/Store/x", &["gw/Citrix"], "bad_host"),
+            ("/Citrix/Store/x", &["user@gw"], "bad_host"),
+            ("/Citrix/Store/x", &["gw?x"], "bad_host"),
+            ("/Citrix/Store/x", &[""], "bad_host"),
+            (
+                "http://10.0.0.1/Citrix/Store/x",
+                &["gw"],
+                "bad_request_target",
+            ),
+        ];
+        for (target, hosts, want) in cases {
+            let got = match check_target(&build(target, hosts)) {
+                Ok(()) => "ok",
+                Err(e) => e.reason(),
+            };
+            assert_eq!(got, *want, "{target} {hosts:?}");
+        }
+    }
+
+    #[test]
+    fn two_content_types_are_refused() {
+        let mut r = req("POST", GOOD);
+        r.append_header("content-type", media::SESSION_PARAMS)
+            .unwrap();
+        assert_eq!(reason(&r, None), "content_type");
     }
 
     #[test]

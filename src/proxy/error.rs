@@ -46,6 +46,10 @@ fn upstream_reason(u: &UpstreamError) -> &'static str {
 pub enum GatewayError {
     #[error("no store is served at this path")]
     NoRoute,
+    #[error("the request target must be a path (origin form); the gateway is not a forward proxy")]
+    BadTarget,
+    #[error("the request needs exactly one Host header holding host[:port]")]
+    BadHost,
     #[error("the Sessions Service only accepts POST")]
     MethodNotAllowed,
     #[error("{0}")]
@@ -86,7 +90,9 @@ impl GatewayError {
             GatewayError::MethodNotAllowed => 405,
             GatewayError::Unauthorized(_) => 401,
             GatewayError::NotAcceptable(_) => 406,
-            GatewayError::ContentType(_)
+            GatewayError::BadTarget
+            | GatewayError::BadHost
+            | GatewayError::ContentType(_)
             | GatewayError::BodyMissing(_)
             | GatewayError::BodyIncomplete
             | GatewayError::Params(_) => 400,
@@ -116,6 +122,8 @@ impl GatewayError {
     pub fn reason(&self) -> &'static str {
         match self {
             GatewayError::NoRoute => "no_route",
+            GatewayError::BadTarget => "bad_request_target",
+            GatewayError::BadHost => "bad_host",
             GatewayError::MethodNotAllowed => "method_not_allowed",
             GatewayError::Unauthorized(_) => "unauthorized",
             GatewayError::NotAcceptable(_) => "not_acceptable",

@@ -29,6 +29,19 @@ const NOT_FORWARDED: &[&str] = &[
     "upgrade",
 ];
 
+/// Header names the client's `Connection` header nominates: they describe its connection to the
+/// gateway, not the request, so they are not forwarded (RFC 9110 §7.6.1).
+pub fn nominated(req: &RequestHeader) -> Vec<String> {
+    req.headers
+        .get_all("connection")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
 /// A validated request body in its canonical form, ready to be forwarded.
 pub struct Canonical {
     pub body: Bytes,
@@ -74,8 +87,10 @@ pub fn sessions_request(
     let client = session.req_header();
     let mut req = RequestHeader::build(method, target.as_bytes(), Some(client.headers.len() + 4))
         .map_err(broken)?;
+    let nominated = nominated(client);
     for (name, value) in client.headers.iter() {
-        if !NOT_FORWARDED.contains(&name.as_str()) {
+        let name_str = name.as_str();
+        if !NOT_FORWARDED.contains(&name_str) && !nominated.iter().any(|n| n == name_str) {
             req.append_header(name.clone(), value.clone())
                 .map_err(broken)?;
         }

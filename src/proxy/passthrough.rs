@@ -49,6 +49,9 @@ pub fn upstream_request(
         .parse::<http::Uri>()
         .map_err(|e| Error::because(ErrorType::InvalidHTTPHeader, "upstream path", e))?;
     req.set_uri(uri);
+    for name in forwarding::nominated(session.req_header()) {
+        req.remove_header(name.as_str());
+    }
     req.insert_header("host", servers.target().host_header(addr))?;
     forwarding::add_forwarded_headers(session, req)
 }

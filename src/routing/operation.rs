@@ -1,9 +1,6 @@
 //! What a request under a store asks for, read from the path below the store.
 
-use crate::protocol::media;
-
-/// Longest session id accepted in a launch path.
-pub const MAX_SESSION_ID_LEN: usize = 1024;
+use crate::protocol::{media, url};
 
 /// The operations the gateway treats specially; everything else is plain passthrough.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +76,16 @@ impl Operation {
     }
 
     /// Read the operation from the path below the store (no leading slash, no query).
+    ///
+    /// Anything that is not provably outside the gateway's subtrees is [`Operation::Reserved`]:
+    /// a path that is not exactly one of the routes is passed through only when its first
+    /// segment is plain ASCII (letters, digits, `-`, `_`, inner dots) and names no owned subtree,
+    /// and no segment, however loosely a server decodes it, is a dot segment. A Windows server
+    /// reads `%uNNNN`, overlong UTF-8, `ſ`/`ı`/`K` folded to ASCII, fullwidth `／`, `;params`
+    /// and trailing dots or spaces in ways no list can follow; this rule does not need to.
     pub fn from_store_path(rest: &str) -> Operation {
         match Operation::strict(rest) {
-            Operation::Passthrough if in_owned_subtree(rest) => Operation::Reserved,
+            Operation::Passthrough if !provably_outside(rest) => Operation::Reserved,
             op => op,
         }
     }
@@ -110,7 +114,7 @@ impl Operation {
             [_, id, launch, ica]
                 if launch.eq_ignore_ascii_case("launch") && ica.eq_ignore_ascii_case("ica") =>
             {
-                if valid_session_id(id) {
+                if url::is_session_id(id) {
                     Operation::LaunchIca {
                         session_id: (*id).to_string(),
                     }
@@ -125,54 +129,113 @@ impl Operation {
 
 /// Subtrees below a store that belong to the gateway: nothing in them is passed through.
 const OWNED_SUBTREES: &[&str] = &["sessions", "session", "endpoints"];
+/// Rounds of percent-decoding a server might apply (IIS decodes twice in some configurations).
+const DECODE_ROUNDS: usize = 3;
 
-/// Does the path, read as loosely as a server might read it (percent escapes decoded, empty
-/// segments skipped, trailing dots and spaces dropped, any case), start in an owned subtree?
-fn in_owned_subtree(rest: &str) -> bool {
-    let mut decoded = Vec::with_capacity(rest.len());
-    let mut bytes = rest.bytes();
-    while let Some(b) = bytes.next() {
-        let hex = |b: Option<u8>| b.and_then(|b| char::from(b).to_digit(16));
-        if b == b'%' {
-            let (hi, lo) = (hex(bytes.next()), hex(bytes.next()));
-            match (hi, lo) {
-                (Some(h), Some(l)) => decoded.push(u8::try_from(h * 16 + l).unwrap_or(0)),
-                // Not an escape: a server would refuse it or keep it; either way it is no route.
-                _ => decoded.push(b'%'),
-            }
-        } else {
-            decoded.push(b);
-        }
+/// Is the path below the store certainly not in an owned subtree, on any server?
+fn provably_outside(rest: &str) -> bool {
+    if rest.is_empty() {
+        return true;
     }
-    let decoded = String::from_utf8_lossy(&decoded);
-    decoded
-        .split(['/', '\\'])
-        .map(|s| s.trim_end_matches(['.', ' ']))
-        .find(|s| !s.is_empty())
-        .is_some_and(|first| OWNED_SUBTREES.iter().any(|o| first.eq_ignore_ascii_case(o)))
+    let first = rest.split('/').next().unwrap_or("");
+    let plain = !first.is_empty()
+        && !first.ends_with('.')
+        && first
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    plain
+        && !OWNED_SUBTREES.iter().any(|o| first.eq_ignore_ascii_case(o))
+        && !loosely_decoded(rest)
+            .split(['/', '\\'])
+            .map(|s| s.trim_matches([' ', '\t']))
+            .any(|s| !s.is_empty() && s.bytes().all(|b| b == b'.'))
 }
 
-/// A path segment usable as a session id: unreserved characters or percent escapes, bounded.
-fn valid_session_id(id: &str) -> bool {
-    let bytes = id.as_bytes();
-    if bytes.is_empty() || bytes.len() > MAX_SESSION_ID_LEN || id == "." || id == ".." {
-        return false;
+/// `path` as loosely as a server might read it: percent escapes (`%XX` and IIS's `%uNNNN`)
+/// decoded for a few rounds, overlong UTF-8 taken as the character it encodes, fullwidth forms
+/// and Unicode letters that case-insensitive matching folds to ASCII mapped to ASCII.
+fn loosely_decoded(path: &str) -> String {
+    let mut text = path.to_string();
+    for _ in 0..DECODE_ROUNDS {
+        let next = percent_decoded(&text);
+        if next == text {
+            break;
+        }
+        text = next;
     }
+    text.chars().map(fold).collect()
+}
+
+/// One round of `%XX` and `%uNNNN` decoding; bytes that are not UTF-8 are read as overlong
+/// sequences where they are one, else dropped.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |s: Option<&[u8]>| {
+        s.and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3);
-            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                return false;
+        let wide = bytes
+            .get(i + 1)
+            .is_some_and(|u| u.eq_ignore_ascii_case(&b'u'));
+        match (b, wide) {
+            (b'%', true) if hex(bytes.get(i + 2..i + 6)).is_some() => {
+                let c = hex(bytes.get(i + 2..i + 6)).and_then(char::from_u32);
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.unwrap_or('\u{fffd}').encode_utf8(&mut buf).as_bytes());
+                i += 6;
             }
-            i += 3;
-        } else if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            i += 1;
-        } else {
-            return false;
+            (b'%', false) if hex(bytes.get(i + 1..i + 3)).is_some() => {
+                out.extend(hex(bytes.get(i + 1..i + 3)).and_then(|v| u8::try_from(v).ok()));
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
         }
     }
-    true
+    overlong_to_ascii(&out)
+}
+
+/// UTF-8 text, with two- and three-byte overlong encodings of ASCII (`C0 AF` for `/`) replaced
+/// by the character they encode, as lenient decoders do.
+fn overlong_to_ascii(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let next = |k: usize| bytes.get(i + k).copied().unwrap_or(0);
+        match b {
+            0xC0 | 0xC1 if next(1) & 0xC0 == 0x80 => {
+                out.push(((b & 0x01) << 6) | (next(1) & 0x3F));
+                i += 2;
+            }
+            0xE0 if next(1) & 0xE0 == 0x80 && next(2) & 0xC0 == 0x80 => {
+                out.push(((next(1) & 0x01) << 6) | (next(2) & 0x3F));
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The ASCII character a server's case-insensitive or width-insensitive matching may take `c`
+/// for, lower case.
+fn fold(c: char) -> char {
+    match c {
+        'ſ' => 's',
+        'ı' | 'İ' => 'i',
+        '\u{212A}' => 'k',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+    .to_ascii_lowercase()
 }
 
 #[cfg(test)]
@@ -195,12 +258,9 @@ mod tests {
                     session_id: "abc-1".into(),
                 },
             ),
-            (
-                "session/v1/a%2Fb/launch/ica",
-                LaunchIca {
-                    session_id: "a%2Fb".into(),
-                },
-            ),
+            ("session/v1/a%2Fb/launch/ica", BadSessionId),
+            ("sessions/v1/..%2F..%2Fx/launch/ica", BadSessionId),
+            ("sessions/v1/%41/launch/ica", BadSessionId),
             ("sessions/v1/a b/launch/ica", BadSessionId),
             ("sessions/v1/../launch/ica", BadSessionId),
             ("sessions/v1/%zz/launch/ica", BadSessionId),
@@ -218,12 +278,35 @@ mod tests {
             ("SESSION/v1/logoff.", Reserved),
             ("endpoints/v1/x", Reserved),
             ("endpoints/v2", Reserved),
+            // Spellings a Windows server may read as the Sessions Service: not provably
+            // outside, so never passed through.
+            ("ſessions/v1/available", Reserved),
+            ("%C5%BFessions/v1/available", Reserved),
+            ("sessıons/v1/available", Reserved),
+            ("%u0073essions/v1/available", Reserved),
+            ("sessions%C0%AFv1%C0%AFavailable", Reserved),
+            ("sessions%EF%BC%8Fv1%EF%BC%8Favailable", Reserved),
+            ("sessions;x/v1/available", Reserved),
+            (" sessions/v1/available", Reserved),
+            ("sessions\t/v1/available", Reserved),
+            ("resources/..%u002fsessions/v1/available", Reserved),
+            ("resources/%C0%AE%C0%AE/sessions/v1/available", Reserved),
+            ("resources/%252e%252e/sessions/v1/available", Reserved),
+            (
+                "resources/%EF%BC%8E%EF%BC%8E/sessions/v1/available",
+                Reserved,
+            ),
+            (
+                "resources/v2/Controller.Notepad%20%24S1-2/launch/ica",
+                Passthrough,
+            ),
+            ("Home/index.html", Passthrough),
         ] {
             assert_eq!(Operation::from_store_path(p), op, "{p}");
         }
         let long = format!(
             "sessions/v1/{}/launch/ica",
-            "a".repeat(MAX_SESSION_ID_LEN + 1)
+            "a".repeat(url::MAX_SESSION_ID_LEN + 1)
         );
         assert_eq!(Operation::from_store_path(&long), BadSessionId);
     }
@@ -233,6 +316,7 @@ mod tests {
         use crate::protocol::url::encode_segment;
         assert_eq!(encode_segment("zyxw9876"), "zyxw9876");
         assert_eq!(encode_segment("a/b c"), "a%2Fb%20c");
-        assert!(valid_session_id(&encode_segment("é/?#")));
+        assert!(!url::is_session_id(&encode_segment("é/?#")));
+        assert!(url::is_session_id(&encode_segment("zyxw-9876_.~")));
     }
 }

@@ -28,6 +28,9 @@ fn authorization_forms() {
         (b"CitrixAuth    ", Err(AuthError::NoToken)),
         (b"CitrixAuth a b", Err(AuthError::InvalidToken)),
         (b"CitrixAuth a\x01", Err(AuthError::InvalidToken)),
+        // RFC 7235: only spaces part the scheme from the token.
+        (b"CitrixAuth\tabc", Err(AuthError::WrongScheme)),
+        (b"CitrixAuth \tabc", Err(AuthError::InvalidToken)),
         (b"CitrixAuth \xff", Err(AuthError::InvalidToken)),
         (long.as_bytes(), Err(AuthError::InvalidToken)),
     ];

@@ -129,14 +129,14 @@ fn rewrite_changes_only_launch_urls() {
 #[test]
 fn rewrite_escapes_and_handles_odd_shapes() {
     let doc = format!(
-        r#"<s:sessionState xmlns:s="{NS}" enumeration="full"><s:sessions><s:session id="a&amp;b"><s:launchIca><s:url/></s:launchIca><!-- c --><s:launchIca><s:url>x&amp;<![CDATA[y]]></s:url></s:launchIca><url>not ours</url></s:session><s:session id="n"/></s:sessions><url>top</url></s:sessionState>"#
+        r#"<s:sessionState xmlns:s="{NS}" enumeration="full"><s:sessions><s:session id="a-b"><s:launchIca><s:url/></s:launchIca><!-- c --><s:launchIca><s:url>x&amp;<![CDATA[y]]></s:url></s:launchIca><url>not ours</url></s:session><s:session id="n"/></s:sessions><url>top</url></s:sessionState>"#
     );
     let out =
         rewrite_launch_urls(doc.as_bytes(), &|id| format!("https://gw/?id={id}&x=<1>")).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         format!(
-            r#"<s:sessionState xmlns:s="{NS}" enumeration="full"><s:sessions><s:session id="a&amp;b"><s:launchIca><s:url>https://gw/?id=a&amp;b&amp;x=&lt;1&gt;</s:url></s:launchIca><!-- c --><s:launchIca><s:url>https://gw/?id=a&amp;b&amp;x=&lt;1&gt;</s:url></s:launchIca><url>not ours</url></s:session><s:session id="n"/></s:sessions><url>top</url></s:sessionState>"#
+            r#"<s:sessionState xmlns:s="{NS}" enumeration="full"><s:sessions><s:session id="a-b"><s:launchIca><s:url>https://gw/?id=a-b&amp;x=&lt;1&gt;</s:url></s:launchIca><!-- c --><s:launchIca><s:url>https://gw/?id=a-b&amp;x=&lt;1&gt;</s:url></s:launchIca><url>not ours</url></s:session><s:session id="n"/></s:sessions><url>top</url></s:sessionState>"#
         )
     );
 }
@@ -149,7 +149,16 @@ fn rewrite_refusals() {
     let nested = format!(
         r#"<sessionState xmlns="{NS}"><sessions><session id="1"><launchIca><url><b/></url></launchIca></session></sessions></sessionState>"#
     );
+    let id = |id: &str| {
+        format!(
+            r#"<sessionState xmlns="{NS}"><sessions><session id="{id}"><launchIca><url>u</url></launchIca></session></sessions></sessionState>"#
+        )
+    };
+    let (escaped, slashes, dots) = (id("a&amp;b"), id("..%2F..%2Fx"), id(".."));
     for (body, want) in [
+        (escaped.as_bytes(), DocumentError::BadValue("session/@id")),
+        (slashes.as_bytes(), DocumentError::BadValue("session/@id")),
+        (dots.as_bytes(), DocumentError::BadValue("session/@id")),
         (no_id.as_bytes(), DocumentError::Missing("session/@id")),
         (
             br#"<sessionState xmlns="urn:x"/>"#,
