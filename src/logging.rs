@@ -1,7 +1,13 @@
 //! Logging: `RUST_LOG`-style filtering (default `info`) to standard error, with Pingora's own
 //! `log` records carried into the same output.
 //!
-//! One line of Pingora's is dropped: `pingora_core::connectors` logs "failed to acquire reusable
+//! Secrets never reach a log line, at any level: Pingora's modules that print request or
+//! response headers, raw request bytes or bodies at DEBUG and TRACE (headers carry
+//! `Authorization` and cookies, bodies carry tickets and ICA files) are held at INFO whatever
+//! `RUST_LOG` says, and the admin app's ERROR line that prints a malformed request's raw bytes is
+//! dropped. The gateway's own lines name errors by kind, never by their raw context.
+//!
+//! One more line of Pingora's is dropped: `pingora_core::connectors` logs "failed to acquire reusable
 //! stream" at ERROR when two tasks race for the same pooled upstream connection (the one handing
 //! it back drops its lock a moment before its reference, and the one taking it sees the
 //! reference still held). Nothing failed: the taker opens a new connection and the request goes
@@ -17,10 +23,37 @@ use tracing_subscriber::{filter, EnvFilter, Layer};
 
 /// Pingora's connector module, whose one ERROR line is the benign pool race.
 const CONNECTORS_TARGET: &str = "pingora_core::connectors";
+/// Targets (prefixes) of Pingora modules whose DEBUG and TRACE lines print headers, raw request
+/// bytes, bodies or configuration text (see the reference notes on Pingora, §10.4).
+const HEADER_PRINTING_TARGETS: &[&str] = &[
+    "pingora_proxy",
+    "pingora_core::protocols",
+    "pingora_core::apps",
+    "pingora_core::connectors",
+    "pingora_core::server::configuration",
+];
+/// Pingora's `ServeHttp` app, which prints a malformed request's raw bytes at ERROR.
+const HTTP_APP_TARGET: &str = "pingora_core::apps::http_app";
 
 /// Is this an event logged as an error although nothing failed?
 pub fn is_benign(meta: &Metadata<'_>) -> bool {
     *meta.level() == Level::ERROR && meta.target() == CONNECTORS_TARGET
+}
+
+/// Could this event print a secret (a header, raw request bytes, a body)?
+pub fn may_print_secrets(meta: &Metadata<'_>) -> bool {
+    let target = meta.target();
+    let verbose = *meta.level() > Level::INFO;
+    (verbose
+        && HEADER_PRINTING_TARGETS
+            .iter()
+            .any(|t| target.starts_with(t)))
+        || (*meta.level() == Level::ERROR && target == HTTP_APP_TARGET)
+}
+
+/// Is the event written at all (whatever `RUST_LOG` allows)?
+pub fn is_written(meta: &Metadata<'_>) -> bool {
+    !is_benign(meta) && !may_print_secrets(meta)
 }
 
 /// Install the process-wide subscriber (once; later calls do nothing).
@@ -30,6 +63,6 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_filter(env)
-        .with_filter(filter::filter_fn(|meta| !is_benign(meta)));
+        .with_filter(filter::filter_fn(is_written));
     let _ = tracing_subscriber::registry().with(output).try_init();
 }

@@ -9,6 +9,7 @@
 
 pub mod farm;
 pub mod introspection;
+pub mod process;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,0 +1,74 @@
+//! The gateway binary as operators run it, in a child process: `-u -c FILE` on listeners this
+//! process bound and hands over, with its standard error kept in a file (lint allowances come
+//! from `mod.rs`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use sessiongate::server::Handoff;
+
+use super::listener;
+
+/// A running gateway process; killed on drop.
+pub struct GatewayProcess {
+    pub addr: SocketAddr,
+    pub admin: SocketAddr,
+    /// Where its standard error goes.
+    pub log: PathBuf,
+    config: PathBuf,
+    child: Child,
+}
+
+impl GatewayProcess {
+    /// Run the binary with `stores` (the list items of `stores:`), `top` (more top-level YAML
+    /// lines) and `env` in its environment.
+    pub fn start(stores: &str, top: &str, env: &[(&str, &str)]) -> GatewayProcess {
+        let (client, admin_listener) = (listener(), listener());
+        let addr = client.local_addr().unwrap();
+        let admin = admin_listener.local_addr().unwrap();
+        let handoff = Handoff::start(vec![client, admin_listener]).unwrap();
+        let base = std::env::temp_dir().join(format!("sessiongate-process-{}", addr.port()));
+        let (config, log) = (base.with_extension("yaml"), base.with_extension("log"));
+        std::fs::write(
+            &config,
+            format!(
+                "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\ngrace_period_seconds: 0\nupgrade_socket: {}\n{top}stores:\n{stores}",
+                handoff.socket().display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_sessiongate"))
+            .arg("-u")
+            .arg("-c")
+            .arg(&config)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        // Returns once the child has taken the sockets: requests queue on them from now on.
+        drop(handoff);
+        GatewayProcess {
+            addr,
+            admin,
+            log,
+            config,
+            child,
+        }
+    }
+
+    /// Everything it has logged so far.
+    pub fn log_text(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.config);
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
