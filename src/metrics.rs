@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use pingora_prometheus::prometheus::{
-    self, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts,
+    self, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
 };
 
 pub const REQUESTS_TOTAL: &str = "sessiongate_requests_total";
@@ -25,6 +25,8 @@ pub const PARTIAL_ENUMERATIONS_TOTAL: &str = "sessiongate_partial_enumerations_t
 pub const FARM_ACTIVE_SESSION_QUERIES_TOTAL: &str = "sessiongate_farm_active_session_queries_total";
 pub const TOKEN_VERIFICATIONS_TOTAL: &str = "sessiongate_token_verifications_total";
 pub const BUILD_INFO: &str = "sessiongate_build_info";
+pub const CLIENT_CONNECTIONS: &str = "sessiongate_client_connections";
+pub const CLIENT_CONNECTIONS_DROPPED_TOTAL: &str = "sessiongate_client_connections_dropped_total";
 
 /// Store label for requests that matched no store.
 pub const NO_STORE: &str = "none";
@@ -80,6 +82,28 @@ impl SafeguardAction {
     }
 }
 
+/// Why the gateway closed a client connection itself (`reason` label of
+/// [`CLIENT_CONNECTIONS_DROPPED_TOTAL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionDrop {
+    /// The connection limit was reached: closed on accept.
+    OverCapacity,
+    /// No request began within the idle limit.
+    IdleTimeout,
+    /// A request's header did not arrive whole within the header limit.
+    HeaderTimeout,
+}
+
+impl ConnectionDrop {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionDrop::OverCapacity => "over_capacity",
+            ConnectionDrop::IdleTimeout => "idle_timeout",
+            ConnectionDrop::HeaderTimeout => "header_timeout",
+        }
+    }
+}
+
 /// `1xx` … `5xx`.
 pub fn status_class(status: u16) -> &'static str {
     match status {
@@ -118,6 +142,10 @@ struct Metrics {
     farm_active_session_queries: IntCounterVec,
     /// `store`, `outcome` (`ok`, `missing`, `invalid`, `expired`, `unavailable`).
     token_verifications: IntCounterVec,
+    /// Open client connections.
+    client_connections: IntGauge,
+    /// `reason` ([`ConnectionDrop`]).
+    client_connections_dropped: IntCounterVec,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
@@ -148,6 +176,11 @@ fn histogram(name: &str, help: &str, labels: &[&str]) -> HistogramVec {
 #[allow(clippy::expect_used)]
 fn gauge(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
     register(IntGaugeVec::new(Opts::new(name, help), labels).expect("constant metric definition"))
+}
+
+#[allow(clippy::expect_used)]
+fn plain_gauge(name: &str, help: &str) -> IntGauge {
+    register(IntGauge::new(name, help).expect("constant metric definition"))
 }
 
 impl Metrics {
@@ -217,6 +250,12 @@ impl Metrics {
                     TOKEN_VERIFICATIONS_TOTAL,
                     "Tokens verified by the gateway for farm-backed stores, by outcome.",
                     &["store", "outcome"],
+                ),
+                client_connections: plain_gauge(CLIENT_CONNECTIONS, "Client connections open now."),
+                client_connections_dropped: counter(
+                    CLIENT_CONNECTIONS_DROPPED_TOTAL,
+                    "Client connections the gateway closed itself, by reason.",
+                    &["reason"],
                 ),
             }
         })
@@ -318,4 +357,34 @@ pub fn token_verification(store: &str, outcome: &str) {
         .token_verifications
         .with_label_values(&[store, outcome])
         .inc();
+}
+
+/// A client connection closed by one of the gateway's limits.
+pub fn connection_dropped(reason: ConnectionDrop) {
+    Metrics::get()
+        .client_connections_dropped
+        .with_label_values(&[reason.as_str()])
+        .inc();
+}
+
+/// Counts an open client connection for as long as it lives.
+pub struct OpenConnection(());
+
+impl OpenConnection {
+    pub fn new() -> OpenConnection {
+        Metrics::get().client_connections.inc();
+        OpenConnection(())
+    }
+}
+
+impl Default for OpenConnection {
+    fn default() -> Self {
+        OpenConnection::new()
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        Metrics::get().client_connections.dec();
+    }
 }

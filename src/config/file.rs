@@ -15,6 +15,14 @@ pub const DEFAULT_THREADS: usize = 2;
 pub const DEFAULT_GRACE_PERIOD_SECONDS: u64 = 5;
 /// Default path of the Unix socket a new process (`-u`) takes the listeners over through.
 pub const DEFAULT_UPGRADE_SOCKET: &str = "/tmp/sessiongate-upgrade.sock";
+/// Default time from a request's first byte to the end of its header.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+/// Default time a Sessions Service request body may take to arrive whole.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 30_000;
+/// Default time a client connection may wait idle for its next request.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// Default cap on open client connections (each costs a few KiB when idle).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// Default request body limit of a store (bytes).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
 /// Largest request body limit a store may set: Pingora's retry buffer holds at most 64 KiB.
@@ -67,6 +75,9 @@ pub struct FileConfig {
     /// instances on one host need two paths.
     #[serde(default = "default_upgrade_socket")]
     pub upgrade_socket: String,
+    /// Bounds on client connections.
+    #[serde(default)]
+    pub clients: ClientsConfig,
     /// The stores served.
     #[serde(default)]
     pub stores: Vec<StoreConfig>,
@@ -74,6 +85,35 @@ pub struct FileConfig {
     /// instance in front of the same farms must use the same one. Required with `farms:`.
     #[serde(default)]
     pub session_id_key_file: Option<String>,
+}
+
+/// Bounds on client connections: slow or idle clients are cut off, and their number is capped.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientsConfig {
+    /// Time from a request's first byte to the end of its header, milliseconds.
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_ms: u64,
+    /// Time a Sessions Service request body may take to arrive whole, milliseconds.
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_ms: u64,
+    /// Time a connection may wait idle for its next request (the first one too), milliseconds.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_ms: u64,
+    /// Open client connections at most; more are closed on accept.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+impl Default for ClientsConfig {
+    fn default() -> Self {
+        ClientsConfig {
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
 }
 
 /// Policy for sessionparams that ask for active sessions.
@@ -290,6 +330,18 @@ fn default_threads() -> usize {
 }
 fn default_grace() -> u64 {
     DEFAULT_GRACE_PERIOD_SECONDS
+}
+fn default_header_timeout() -> u64 {
+    DEFAULT_HEADER_TIMEOUT_MS
+}
+fn default_body_timeout() -> u64 {
+    DEFAULT_BODY_TIMEOUT_MS
+}
+fn default_idle_timeout() -> u64 {
+    DEFAULT_IDLE_TIMEOUT_MS
+}
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
 }
 fn default_upgrade_socket() -> String {
     DEFAULT_UPGRADE_SOCKET.to_string()

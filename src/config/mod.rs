@@ -12,7 +12,7 @@ pub mod validate;
 
 pub use error::{ConfigError, ConfigIssue, Issues};
 pub use runtime::{
-    ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Farm, FarmHosts, Farms,
+    ActiveSessionPolicy, Backend, ChallengeTemplate, Clients, Config, Farm, FarmHosts, Farms,
     IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig, Store,
     StoreFront,
 };

@@ -22,10 +22,25 @@ pub struct Config {
     pub grace_period_seconds: u64,
     /// Unix socket of the graceful upgrade.
     pub upgrade_socket: PathBuf,
+    /// Bounds on client connections.
+    pub clients: Clients,
     /// Stores; their paths never nest, so at most one matches a request.
     pub stores: Vec<Arc<Store>>,
     /// The secret that signs farm session ids (required when a store has farms).
     pub session_id_key_file: Option<PathBuf>,
+}
+
+/// Bounds on client connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clients {
+    /// From a request's first byte to the end of its header.
+    pub header_timeout: Duration,
+    /// For a Sessions Service request body to arrive whole.
+    pub body_timeout: Duration,
+    /// For the first byte of a connection's next request.
+    pub idle_timeout: Duration,
+    /// Open connections at most.
+    pub max_connections: usize,
 }
 
 /// What to do with a request that lists active sessions (`includeActiveSessions=true`).

@@ -7,8 +7,6 @@ use pingora::proxy::Session;
 
 use super::error::GatewayError;
 
-/// Time allowed to receive a whole (small) request body.
-const BODY_DEADLINE: Duration = Duration::from_secs(30);
 /// Time spent draining an unread body so the connection can be reused.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(2);
 
@@ -33,9 +31,13 @@ pub fn declared_length(session: &Session) -> Option<usize> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// Read the whole body, refusing more than `limit` bytes (chunked bodies have no length to check
-/// up front, so the count is kept as chunks arrive).
-pub async fn read(session: &mut Session, limit: usize) -> Result<Bytes, GatewayError> {
+/// Read the whole body within `deadline`, refusing more than `limit` bytes (chunked bodies have no
+/// length to check up front, so the count is kept as chunks arrive).
+pub async fn read(
+    session: &mut Session,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, GatewayError> {
     let read_all = async {
         let mut buf = BytesMut::new();
         loop {
@@ -51,9 +53,9 @@ pub async fn read(session: &mut Session, limit: usize) -> Result<Bytes, GatewayE
             }
         }
     };
-    tokio::time::timeout(BODY_DEADLINE, read_all)
+    tokio::time::timeout(deadline, read_all)
         .await
-        .unwrap_or(Err(GatewayError::BodyIncomplete))
+        .unwrap_or(Err(GatewayError::BodyTimeout))
 }
 
 /// Consume what is left of a body of at most `limit` bytes so the connection can carry the next

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::metrics::ActiveQueryOutcome;
 use crate::routing::{Operation, Store};
@@ -10,6 +10,8 @@ use crate::routing::{Operation, Store};
 /// Per-request state; `logging` turns it into metrics and the access log line.
 pub struct RequestCtx {
     pub started: Instant,
+    /// Time a Sessions Service body may take to arrive whole.
+    pub body_timeout: Duration,
     /// The store the path belongs to, once routed.
     pub store: Option<Arc<Store>>,
     pub operation: Option<Operation>,
@@ -29,10 +31,11 @@ pub struct RequestCtx {
     pub active_query: Option<ActiveQueryOutcome>,
 }
 
-impl Default for RequestCtx {
-    fn default() -> Self {
+impl RequestCtx {
+    pub fn new(body_timeout: Duration) -> Self {
         RequestCtx {
             started: Instant::now(),
+            body_timeout,
             store: None,
             operation: None,
             upstream_target: None,

@@ -64,6 +64,8 @@ pub enum GatewayError {
     BodyTooLarge(usize),
     #[error("the request body could not be read completely")]
     BodyIncomplete,
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     #[error("{0}")]
     Params(ParamsError),
     #[error("no session has this id")]
@@ -97,6 +99,7 @@ impl GatewayError {
             | GatewayError::BodyIncomplete
             | GatewayError::Params(_) => 400,
             GatewayError::BodyTooLarge(_) => 413,
+            GatewayError::BodyTimeout => 408,
             GatewayError::Token(IdentityError::Unavailable) => 503,
             GatewayError::Token(_) => 401,
             GatewayError::Upstream(u) => upstream_status(u),
@@ -131,6 +134,7 @@ impl GatewayError {
             GatewayError::BodyMissing(_) => "body_missing",
             GatewayError::BodyTooLarge(_) => "body_too_large",
             GatewayError::BodyIncomplete => "body_incomplete",
+            GatewayError::BodyTimeout => "body_timeout",
             GatewayError::Params(p) => p.reason(),
             GatewayError::SessionNotFound => "session_not_found",
             GatewayError::Token(IdentityError::Unavailable) => "token_service_unavailable",
@@ -171,6 +175,11 @@ impl GatewayError {
             GatewayError::Farm(FarmError::Refused(_)) => Some("farm_error"),
             _ => None,
         }
+    }
+
+    /// Is the rest of the request body worth draining to keep the connection?
+    pub fn body_may_follow(&self) -> bool {
+        !matches!(self, GatewayError::BodyTimeout)
     }
 
     /// What the active-session policy did, when this error is its refusal.

@@ -33,7 +33,7 @@ pub async fn serve(
     let farms = &upstreams.farms;
     let (media_type, body) = match (
         operation,
-        request::read_params(session, store, operation).await?,
+        request::read_params(session, store, operation, ctx.body_timeout).await?,
     ) {
         (Operation::ListSessions, Params::Session(p)) => {
             let listed = sessions::list(client, store, farms, &credentials, &p)

@@ -10,6 +10,7 @@
 pub mod answer;
 pub mod body;
 pub mod checks;
+pub mod connection;
 pub mod ctx;
 pub mod error;
 pub mod farms;
@@ -19,6 +20,7 @@ pub mod request;
 pub mod storefront;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use pingora::http::ResponseHeader;
@@ -38,14 +40,17 @@ pub struct Gateway {
     router: Arc<Router>,
     storefront: StoreFrontClient,
     farms: Arc<FarmClient>,
+    /// Time a Sessions Service body may take to arrive whole.
+    body_timeout: Duration,
 }
 
 impl Gateway {
-    pub fn new(router: Arc<Router>) -> Gateway {
+    pub fn new(router: Arc<Router>, body_timeout: Duration) -> Gateway {
         Gateway {
             router,
             storefront: StoreFrontClient::default(),
             farms: Arc::new(FarmClient::default()),
+            body_timeout,
         }
     }
 
@@ -59,7 +64,8 @@ impl Gateway {
         ctx.active_query = error.active_query().or(ctx.active_query);
         let store = ctx.store.as_ref().map(|s| s.config.clone());
         let limit = store.as_ref().map_or(0, |s| s.max_body_bytes);
-        let keep_alive = body::drain(session, limit).await;
+        // A body that did not arrive in time will not arrive while draining either.
+        let keep_alive = error.body_may_follow() && body::drain(session, limit).await;
         if let Err(e) = error.respond(session, store.as_deref(), keep_alive).await {
             tracing::debug!(error = %e, "could not write the answer");
         }
@@ -86,7 +92,17 @@ impl ProxyHttp for Gateway {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> RequestCtx {
-        RequestCtx::default()
+        RequestCtx::new(self.body_timeout)
+    }
+
+    fn on_connection_reuse(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut RequestCtx,
+        prev_ctx: Box<dyn std::any::Any + Send + Sync>,
+    ) {
+        // Pingora calls this right after parsing a header: the connection loop stops the clock.
+        connection::header_parsed(prev_ctx);
     }
 
     async fn request_filter(

@@ -2,6 +2,8 @@
 //! (405, 401, 406, 400, 413; 404 for an id that cannot name a session), then the body read with
 //! its cap and deadline (`100 Continue` first when asked for), parsed and validated.
 
+use std::time::Duration;
+
 use pingora::proxy::Session;
 
 use super::body;
@@ -34,11 +36,13 @@ pub fn check(session: &Session, store: &Store, operation: &Operation) -> Result<
     )
 }
 
-/// Read the body of a checked request (answering `Expect: 100-continue`), parse and validate it.
+/// Read the body of a checked request (answering `Expect: 100-continue`) within `deadline`,
+/// parse and validate it.
 pub async fn read_params(
     session: &mut Session,
     store: &Store,
     operation: &Operation,
+    deadline: Duration,
 ) -> Result<Params, GatewayError> {
     if body::expects_continue(session) {
         session
@@ -46,7 +50,7 @@ pub async fn read_params(
             .await
             .map_err(|_| GatewayError::BodyIncomplete)?;
     }
-    let raw = body::read(session, store.max_body_bytes).await?;
+    let raw = body::read(session, store.max_body_bytes, deadline).await?;
     let Some(content_type) = operation.request_media() else {
         return Err(GatewayError::NoRoute);
     };

@@ -79,16 +79,17 @@ async fn canonicalise(
     ctx: &mut RequestCtx,
 ) -> Result<Canonical, GatewayError> {
     let accept = operation.response_media().ok_or(GatewayError::NoRoute)?;
-    let (body, content_type) = match request::read_params(session, store, operation).await? {
-        Params::Launch(params) => (params.to_xml(), media::LAUNCH_PARAMS_UTF8),
-        Params::Session(mut params) => {
-            if operation == &Operation::ListSessions {
-                ctx.active_query = storefront::apply_policy(store.active_sessions, &mut params)
-                    .map_err(GatewayError::StoreFront)?;
+    let (body, content_type) =
+        match request::read_params(session, store, operation, ctx.body_timeout).await? {
+            Params::Launch(params) => (params.to_xml(), media::LAUNCH_PARAMS_UTF8),
+            Params::Session(mut params) => {
+                if operation == &Operation::ListSessions {
+                    ctx.active_query = storefront::apply_policy(store.active_sessions, &mut params)
+                        .map_err(GatewayError::StoreFront)?;
+                }
+                (params.to_xml(), media::SESSION_PARAMS_UTF8)
             }
-            (params.to_xml(), media::SESSION_PARAMS_UTF8)
-        }
-    };
+        };
     Ok(Canonical {
         body: Bytes::from(body),
         content_type,

@@ -13,12 +13,21 @@ use pingora::server::Server;
 pub use running::{standalone, wait_for_listener, Handoff, Running};
 pub use upstreams::{prepare, Prepared};
 
+use pingora::listeners::ListenerConfig;
+use pingora::protocols::l4::stream::L4BufferSettings;
+use pingora::services::listening::Service;
+
 use crate::admin::AdminApp;
 use crate::config::{Config, ConfigIssue};
+use crate::proxy::connection::{ClientLimits, Limited};
 use crate::proxy::Gateway;
 
 /// Seconds the runtime gets to stop after the grace period.
 const SHUTDOWN_TIMEOUT_SECONDS: u64 = 5;
+/// Read buffer of a client connection: none, Pingora's header reader has its own.
+const READ_BUFFER_BYTES: usize = 0;
+/// Write buffer of a client connection: one segment.
+const WRITE_BUFFER_BYTES: usize = 1460;
 
 /// Why the server could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -40,10 +49,23 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
     let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
     let router = Arc::new(router);
-    let mut proxy =
-        pingora::proxy::http_proxy_service(&server.configuration, Gateway::new(router.clone()));
+    let clients = &config.clients;
+    let gateway = Gateway::new(router.clone(), clients.body_timeout);
+    let limits = ClientLimits {
+        header: clients.header_timeout,
+        idle: clients.idle_timeout,
+        max_connections: clients.max_connections,
+    };
+    let app = Limited::new(
+        pingora::proxy::http_proxy(&server.configuration, gateway),
+        limits,
+    );
+    let mut proxy = Service::new("proxy".to_string(), app);
     for addr in &config.listen {
-        proxy.add_tcp(&addr.to_string());
+        // Plain HTTP gains nothing from Pingora's 64 KiB read buffer per connection, and an idle
+        // connection would hold it (reference notes on Pingora, §10.2).
+        let buffers = L4BufferSettings::new(READ_BUFFER_BYTES, WRITE_BUFFER_BYTES);
+        proxy.add_listener(ListenerConfig::tcp(addr.to_string()).l4_buffer(buffers));
     }
     server.add_service(proxy);
     server.add_service(AdminApp::service(router, &config.admin_listen.to_string()));

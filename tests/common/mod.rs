@@ -126,12 +126,17 @@ pub fn store_yaml(path: &str, public: &str, upstream: SocketAddr, extra: &str) -
 impl Gateway {
     /// Start a gateway whose YAML is `stores` (the list items) on fresh ports.
     pub fn start_with_stores(stores: &str) -> Gateway {
+        Gateway::start_with("", stores)
+    }
+
+    /// [`Gateway::start_with_stores`] with more top-level YAML (`top`, whole lines).
+    pub fn start_with(top: &str, stores: &str) -> Gateway {
         let (client, admin_listener) = (listener(), listener());
         let addr = client.local_addr().expect("bound address");
         let admin = admin_listener.local_addr().expect("bound address");
         let handoff = Handoff::start(vec![client, admin_listener]).expect("hand-over");
         let yaml = format!(
-            "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nupgrade_socket: {}\nstores:\n{stores}",
+            "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nupgrade_socket: {}\n{top}stores:\n{stores}",
             handoff.socket().display()
         );
         let config = sessiongate::config::from_yaml(&yaml, "test").expect("test config");
@@ -242,6 +247,11 @@ impl Conn {
         Conn {
             reader: BufReader::new(stream),
         }
+    }
+
+    /// The socket, for a test that reads it raw from here on.
+    pub fn into_stream(self) -> TcpStream {
+        self.reader.into_inner()
     }
 
     pub fn reader_mut(&mut self) -> &mut BufReader<TcpStream> {

@@ -11,7 +11,9 @@ use std::time::Duration;
 use super::error::{ConfigIssue, Issues};
 use super::file::{ActiveSessionsConfig, FileConfig, StoreConfig, StoreFrontConfig};
 use super::file::{DEFAULT_LISTEN, MAX_BODY_BYTES_CEILING};
-use super::runtime::{ActiveSessionPolicy, Backend, ChallengeTemplate, Config, Store, StoreFront};
+use super::runtime::{
+    ActiveSessionPolicy, Backend, ChallengeTemplate, Clients, Config, Store, StoreFront,
+};
 use crate::protocol::url::{AbsoluteUrl, UrlMap};
 
 /// Smallest body limit that still fits a real sessionparams document.
@@ -24,6 +26,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     let mut issues = Issues::default();
     let (listen, admin_listen) = listeners(&file, &mut issues);
     process(&file, &mut issues);
+    let clients = clients(&file, &mut issues);
     let session_id_key_file = session_id_key_file(&file, &mut issues);
     let stores = stores(&file, &mut issues);
     match (issues.0.is_empty(), admin_listen) {
@@ -33,6 +36,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             threads: file.threads,
             grace_period_seconds: file.grace_period_seconds,
             upgrade_socket: file.upgrade_socket.into(),
+            clients,
             stores,
             session_id_key_file,
         }),
@@ -102,6 +106,28 @@ fn process(file: &FileConfig, issues: &mut Issues) {
             format!("{} is out of range", file.threads),
             "use 1 to 64",
         );
+    }
+}
+
+/// The bounds on client connections.
+fn clients(file: &FileConfig, issues: &mut Issues) -> Clients {
+    let c = &file.clients;
+    if !(1..=1_000_000).contains(&c.max_connections) {
+        issues.push(
+            "clients.max_connections",
+            format!("{} is out of range", c.max_connections),
+            "use 1 to 1000000 (and a file descriptor limit above it)",
+        );
+    }
+    Clients {
+        header_timeout: timeout(
+            "clients.header_timeout_ms".into(),
+            c.header_timeout_ms,
+            issues,
+        ),
+        body_timeout: timeout("clients.body_timeout_ms".into(), c.body_timeout_ms, issues),
+        idle_timeout: timeout("clients.idle_timeout_ms".into(), c.idle_timeout_ms, issues),
+        max_connections: c.max_connections,
     }
 }
 

@@ -1,0 +1,149 @@
+//! A client connection's life: the gateway runs the HTTP/1.1 keep-alive loop around Pingora's
+//! proxy itself, because Pingora bounds each read of a request header, not the header as a whole
+//! (a header trickled one byte a minute never ends), keeps idle keep-alive connections forever and
+//! accepts any number of connections (see the reference notes on Pingora, §10.1).
+//!
+//! Per connection, in order:
+//! 1. over [`ClientLimits::max_connections`] the connection is closed at once;
+//! 2. before each request the connection may sit idle for [`ClientLimits::idle`] (waiting for
+//!    the first byte, the first request included), then it is closed;
+//! 3. from its first byte, the request header must arrive whole within [`ClientLimits::header`];
+//!    Pingora tells the gateway the header is in through `on_connection_reuse` (the hook it runs
+//!    right after parsing a header when the connection carries a user context, which this loop
+//!    always sets), and from then on the request runs to its end;
+//! 4. the body of a Sessions Service request is bounded by the store's own deadline
+//!    ([`super::body`]).
+//!
+//! Every connection closed by these limits is counted by reason.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use pingora::apps::{HttpServerApp, ServerApp};
+use pingora::protocols::http::ServerSession;
+use pingora::protocols::Stream;
+use pingora::server::ShutdownWatch;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::metrics::{self, ConnectionDrop};
+
+/// The bounds on a client connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientLimits {
+    /// Time from a request's first byte to the end of its header.
+    pub header: Duration,
+    /// Time a connection may wait for the first byte of its next request.
+    pub idle: Duration,
+    /// Open client connections at most, per listener service.
+    pub max_connections: usize,
+}
+
+/// The signal that a request's header has been parsed, carried on the connection as Pingora's
+/// connection user context.
+#[derive(Default)]
+pub struct HeaderParsed(Notify);
+
+/// Tell the connection loop waiting on `context` that the header is in.
+pub fn header_parsed(context: Box<dyn Any + Send + Sync>) {
+    if let Ok(signal) = context.downcast::<Arc<HeaderParsed>>() {
+        signal.0.notify_one();
+    }
+}
+
+/// Pingora's HTTP proxy `A` behind the client limits.
+pub struct Limited<A> {
+    inner: Arc<A>,
+    limits: ClientLimits,
+    permits: Arc<Semaphore>,
+}
+
+impl<A> Limited<A> {
+    pub fn new(inner: A, limits: ClientLimits) -> Limited<A> {
+        Limited {
+            inner: Arc::new(inner),
+            permits: Arc::new(Semaphore::new(limits.max_connections)),
+            limits,
+        }
+    }
+}
+
+/// How one request on the connection ended.
+enum Turn {
+    /// The connection can carry another request.
+    Reused(Stream),
+    /// The connection is done (closed by either side, or refused).
+    Closed,
+    /// A limit closed it.
+    Dropped(ConnectionDrop),
+}
+
+impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
+    /// Wait for the next request, then serve it within the header deadline.
+    async fn turn(self: &Arc<Self>, mut stream: Stream, shutdown: &ShutdownWatch) -> Turn {
+        let mut first = [0u8; 1];
+        let mut stopping = shutdown.clone();
+        tokio::select! {
+            waited = tokio::time::timeout(self.limits.idle, stream.try_peek(&mut first)) => {
+                match waited {
+                    Err(_) => return Turn::Dropped(ConnectionDrop::IdleTimeout),
+                    Ok(Err(_)) => return Turn::Closed,
+                    Ok(Ok(_)) => {}
+                }
+            }
+            // A server that stops closes idle connections at once.
+            _ = stopping.changed() => return Turn::Closed,
+        }
+        let signal = Arc::new(HeaderParsed::default());
+        let mut session = ServerSession::new_http1(stream);
+        // Pingora's own per-read timer: never longer than the whole header may take.
+        session.set_keepalive(Some(self.limits.header.as_secs().max(1)));
+        session.set_connection_user_context(Some(Box::new(signal.clone())));
+        let work = self.inner.process_new_http(session, shutdown);
+        tokio::pin!(work);
+        let served = tokio::select! {
+            served = &mut work => served,
+            () = signal.0.notified() => work.await,
+            () = tokio::time::sleep(self.limits.header) => {
+                return Turn::Dropped(ConnectionDrop::HeaderTimeout)
+            }
+        };
+        match served {
+            // Pingora's persistent settings only carry its keep-alive timer, which this loop
+            // replaces, and a user context, which this loop sets anew.
+            Some(reused) => Turn::Reused(reused.consume().0),
+            None => Turn::Closed,
+        }
+    }
+}
+
+#[async_trait]
+impl<A: HttpServerApp + Send + Sync + 'static> ServerApp for Limited<A> {
+    async fn process_new(
+        self: &Arc<Self>,
+        stream: Stream,
+        shutdown: &ShutdownWatch,
+    ) -> Option<Stream> {
+        let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
+            metrics::connection_dropped(ConnectionDrop::OverCapacity);
+            return None;
+        };
+        let _open = metrics::OpenConnection::new();
+        let mut stream = stream;
+        loop {
+            match self.turn(stream, shutdown).await {
+                Turn::Reused(next) if !*shutdown.borrow() => stream = next,
+                Turn::Reused(_) | Turn::Closed => return None,
+                Turn::Dropped(reason) => {
+                    metrics::connection_dropped(reason);
+                    return None;
+                }
+            }
+        }
+    }
+
+    async fn cleanup(&self) {
+        self.inner.http_cleanup().await;
+    }
+}
