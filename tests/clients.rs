@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 const AVAILABLE: &str = "/Citrix/Store/sessions/v1/available";
 const DROPPED: &str = "sessiongate_client_connections_dropped_total";
 
+/// A valid `available` request.
+fn valid() -> Vec<u8> {
+    sessions_post(AVAILABLE, ALICE, SESSION_STATE, &params("C", ""))
+}
+
 /// A gateway in front of the demo store whose client limits are `timeout_ms` (header, body and
 /// idle) and `max_connections`.
 fn limited(sim: &Sim, max_connections: usize, timeout_ms: u64) -> Gateway {
@@ -59,7 +64,7 @@ fn try_status(addr: SocketAddr) -> u16 {
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    let request = sessions_post(AVAILABLE, ALICE, SESSION_STATE, &params("C", ""));
+    let request = valid();
     let mut head = [0u8; 12];
     match stream
         .write_all(&request)
@@ -71,10 +76,7 @@ fn try_status(addr: SocketAddr) -> u16 {
 }
 
 fn valid_request_works(addr: SocketAddr) {
-    let r = send(
-        addr,
-        &sessions_post(AVAILABLE, ALICE, SESSION_STATE, &params("C", "")),
-    );
+    let r = send(addr, &valid());
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -86,7 +88,7 @@ fn a_trickled_header_is_cut_off_as_a_whole_not_per_byte() {
     let mut stream = TcpStream::connect(gw.addr).unwrap();
     let started = Instant::now();
     // One byte every 100 ms: each read is quick, the header never ends.
-    let request = sessions_post(AVAILABLE, ALICE, SESSION_STATE, &params("C", ""));
+    let request = valid();
     for b in request.iter().take(30) {
         if stream.write_all(&[*b]).is_err() {
             break;
@@ -115,12 +117,7 @@ fn idle_connections_are_closed_the_first_request_too() {
     let started = Instant::now();
     // A kept-alive connection after one request.
     let mut conn = Conn::open(gw.addr);
-    let r = conn.roundtrip(&sessions_post(
-        AVAILABLE,
-        ALICE,
-        SESSION_STATE,
-        &params("C", ""),
-    ));
+    let r = conn.roundtrip(&valid());
     assert!(r.status == 200 && r.keeps_alive(), "{}", r.text());
     let took = closed_after(&mut silent, started);
     assert!(
@@ -143,12 +140,7 @@ fn a_half_sent_second_request_is_cut_off() {
     let sim = Sim::demo();
     let gw = limited(&sim, 100, 800);
     let mut conn = Conn::open(gw.addr);
-    let r = conn.roundtrip(&sessions_post(
-        AVAILABLE,
-        ALICE,
-        SESSION_STATE,
-        &params("C", ""),
-    ));
+    let r = conn.roundtrip(&valid());
     assert_eq!(r.status, 200);
     conn.write(b"POST /Citrix/Store/sessions/v1/available HTTP/1.1\r\nHost: gw\r\n");
     let started = Instant::now();
@@ -191,12 +183,7 @@ fn connections_over_the_cap_are_closed_and_counted() {
     let held: Vec<Conn> = (0..3)
         .map(|_| {
             let mut c = Conn::open(gw.addr);
-            let r = c.roundtrip(&sessions_post(
-                AVAILABLE,
-                ALICE,
-                SESSION_STATE,
-                &params("C", ""),
-            ));
+            let r = c.roundtrip(&valid());
             assert_eq!(r.status, 200);
             c
         })
