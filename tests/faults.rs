@@ -1,36 +1,16 @@
-//! Upstream faults: refused (502), no backend (503), timeout (504), and the rule that a POST is
-//! never sent to a second server once a byte reached the first.
+//! Upstream faults with the simulated StoreFront: refused (502), no backend (503), timeout (504),
+//! and the rule that a POST is never sent to a second server once a byte reached the first.
+//! Servers that misbehave byte for byte (resets, garbage, trickles, error pages) are in
+//! `tests/upstream_faults.rs`, huge answers and memory in `tests/upstream_memory.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
+use common::scripted::{Act, Upstream};
 use common::*;
 
-use std::io::Read;
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sessiongate::sim::storefront::StoreFrontSim;
-
-/// A server that accepts, reads a request header, then closes without answering. Counts the
-/// connections that sent it something.
-fn black_hole() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(AtomicUsize::new(0));
-    let counter = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            if matches!(stream.read(&mut buf), Ok(n) if n > 0) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-    });
-    (addr, seen)
-}
 
 #[test]
 fn refused_connection_is_502() {
@@ -104,10 +84,11 @@ fn slow_upstream_is_504_within_the_read_timeout() {
 #[test]
 fn a_post_is_never_replayed_to_a_second_server() {
     let sim = Sim::demo();
-    let (hole, hole_seen) = black_hole();
+    // Reads the request, then closes without answering.
+    let hole = Upstream::always(vec![Act::Close]);
     let stores = format!(
-        "  - path: /Citrix/Store\n    public_url: https://ws.example.com/Citrix/Store\n    storefront:\n      upstreams: [\"{hole}\", \"{}\"]\n      upstream_path: /Citrix/Store\n      read_timeout_ms: 2000\n      health_check_interval_ms: 0\n",
-        sim.addr
+        "  - path: /Citrix/Store\n    public_url: https://ws.example.com/Citrix/Store\n    storefront:\n      upstreams: [\"{}\", \"{}\"]\n      upstream_path: /Citrix/Store\n      read_timeout_ms: 2000\n      health_check_interval_ms: 0\n",
+        hole.addr, sim.addr
     );
     let gw = Gateway::start_with_stores(&stores);
     let n = 6;
@@ -119,7 +100,7 @@ fn a_post_is_never_replayed_to_a_second_server() {
             failed += 1;
         }
     }
-    let at_hole = hole_seen.load(Ordering::SeqCst);
+    let at_hole = hole.requests();
     let at_sim = sim.sim.request_count();
     assert!(
         at_hole > 0,

@@ -22,6 +22,8 @@ use crate::config::{Config, ConfigIssue};
 use crate::proxy::connection::{ClientLimits, Limited};
 use crate::proxy::Gateway;
 
+/// The client-facing service; Pingora names its worker threads after it.
+pub const PROXY_SERVICE: &str = "proxy";
 /// Seconds the runtime gets to stop after the grace period.
 const SHUTDOWN_TIMEOUT_SECONDS: u64 = 5;
 /// Read buffer of a client connection: none, Pingora's header reader has its own.
@@ -60,7 +62,7 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
         pingora::proxy::http_proxy(&server.configuration, gateway),
         limits,
     );
-    let mut proxy = Service::new("proxy".to_string(), app);
+    let mut proxy = Service::new(PROXY_SERVICE.to_string(), app);
     for addr in &config.listen {
         // Plain HTTP gains nothing from Pingora's 64 KiB read buffer per connection, and an idle
         // connection would hold it (reference notes on Pingora, §10.2).

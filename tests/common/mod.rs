@@ -10,10 +10,12 @@
 pub mod farm;
 pub mod introspection;
 pub mod process;
+pub mod scripted;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sessiongate::server::{standalone, wait_for_listener, Handoff, Running};
@@ -84,6 +86,25 @@ pub fn poll_until<T>(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Panics so far on the gateway's proxy threads (Pingora names them after the service), counted
+/// from the first call, which installs the hook: a panic in a task the gateway spawned does not
+/// always reach the client, and nothing read from the network may cause one.
+pub fn gateway_panics() -> usize {
+    static PANICS: AtomicUsize = AtomicUsize::new(0);
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let thread = std::thread::current();
+            if thread.name() == Some(sessiongate::server::PROXY_SERVICE) {
+                PANICS.fetch_add(1, Ordering::SeqCst);
+            }
+            previous(info);
+        }));
+    });
+    PANICS.load(Ordering::SeqCst)
 }
 
 /// A running simulated StoreFront server.
