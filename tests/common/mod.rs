@@ -7,8 +7,10 @@
     clippy::indexing_slicing
 )]
 
+pub mod corpus;
 pub mod farm;
 pub mod introspection;
+pub mod raw;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
