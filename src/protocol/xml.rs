@@ -98,7 +98,16 @@ pub enum DocumentError {
 /// Check the bytes are UTF-8 and drop a leading BOM.
 pub fn decode(body: &[u8]) -> Result<&str, XmlError> {
     let text = std::str::from_utf8(body).map_err(|_| XmlError::NotUtf8)?;
-    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+    one_bom(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// After the one BOM a document may start with, another is character data before the root
+/// (quick-xml would drop it silently).
+fn one_bom(text: &str) -> Result<&str, XmlError> {
+    if text.starts_with('\u{feff}') {
+        return Err(XmlError::Malformed("a second byte order mark".into()));
+    }
+    Ok(text)
 }
 
 /// Decode a legacy (NFuse) body: UTF-8, or ISO-8859-1 when the XML declaration says so (nmap and
@@ -107,7 +116,7 @@ pub fn decode(body: &[u8]) -> Result<&str, XmlError> {
 pub fn decode_legacy(body: &[u8]) -> Result<Cow<'_, str>, XmlError> {
     let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
     if let Ok(text) = std::str::from_utf8(body) {
-        return Ok(Cow::Borrowed(text));
+        return one_bom(text).map(Cow::Borrowed);
     }
     if declares_latin1(body) {
         return Ok(Cow::Owned(body.iter().map(|&b| char::from(b)).collect()));
@@ -142,6 +151,8 @@ fn declares_latin1(body: &[u8]) -> bool {
 pub struct Element<'i> {
     /// The namespace URI if it is one of ours ([`ns::ALL`]); `None` for no namespace or any other.
     pub ns: Option<&'static str>,
+    /// In any namespace at all (ours or another): documents without namespaces (NFuse) refuse it.
+    pub namespaced: bool,
     /// The tag as read, for copying it unchanged.
     pub start: BytesStart<'i>,
     /// `<x/>`: the cursor yields a matching [`Node::End`]`(None)` next.
@@ -212,10 +223,11 @@ impl<'i> Cursor<'i> {
         Ok(Cursor::from_text(decode(body)?))
     }
 
-    /// A cursor over text already decoded (see [`decode_legacy`]).
+    /// A cursor over text already decoded (see [`decode`], [`decode_legacy`]: they drop one
+    /// BOM; a second is character data before the root, refused).
     pub fn from_text(text: &'i str) -> Self {
         // From a `&str` the reader is locked to UTF-8, so the declared encoding is never used.
-        let mut reader = NsReader::from_str(text.strip_prefix('\u{feff}').unwrap_or(text));
+        let mut reader = NsReader::from_str(text);
         reader
             .resolver_mut()
             .set_max_namespace_bindings(MAX_NAMESPACE_BINDINGS);
@@ -267,7 +279,10 @@ impl<'i> Cursor<'i> {
                 let text = resolve_reference(&r)?;
                 self.text(Event::GeneralRef(r), text)
             }
-            Event::Comment(_) => Ok(Node::Other(event)),
+            Event::Comment(ref c) => {
+                check_comment(c.as_ref())?;
+                Ok(Node::Other(event))
+            }
             Event::Decl(_) if at_start => Ok(Node::Other(event)),
             Event::Decl(_) => Err(XmlError::Malformed(
                 "XML declaration not at the start of the document".into(),
@@ -305,14 +320,20 @@ impl<'i> Cursor<'i> {
                 return Err(XmlError::TooManyAttributes);
             }
             // Decode only to validate: an unknown entity in an attribute is refused as well.
-            if attr.value.contains('&') {
-                attr.normalized_value(XmlVersion::Implicit1_0)
-                    .map_err(reader_error)?;
+            let value = attr
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(reader_error)?;
+            check_chars(&value)?;
+            if let ResolveResult::Unknown(_) = self.reader.resolver().resolve_attribute(attr.key).0
+            {
+                return Err(XmlError::Malformed("undeclared namespace prefix".into()));
             }
         }
-        let ns = match self.reader.resolver().resolve_element(start.name()).0 {
-            ResolveResult::Bound(uri) => ns::ALL.iter().copied().find(|known| *known == uri.0),
-            ResolveResult::Unbound => None,
+        let (ns, namespaced) = match self.reader.resolver().resolve_element(start.name()).0 {
+            ResolveResult::Bound(uri) => {
+                (ns::ALL.iter().copied().find(|known| *known == uri.0), true)
+            }
+            ResolveResult::Unbound => (None, false),
             ResolveResult::Unknown(_) => {
                 return Err(XmlError::Malformed("undeclared namespace prefix".into()))
             }
@@ -320,7 +341,12 @@ impl<'i> Cursor<'i> {
         self.root_seen = true;
         self.depth += 1;
         self.pending_end = empty;
-        Ok(Node::Start(Element { ns, start, empty }))
+        Ok(Node::Start(Element {
+            ns,
+            namespaced,
+            start,
+            empty,
+        }))
     }
 
     fn close(&mut self) {
@@ -332,6 +358,12 @@ impl<'i> Cursor<'i> {
     }
 
     fn text(&mut self, event: Event<'i>, text: Cow<'i, str>) -> Result<Node<'i>, XmlError> {
+        check_chars(&text)?;
+        // XML 1.0 §2.4: `]]>` may not appear in character data (a CDATA section inside another
+        // leaves one behind).
+        if matches!(event, Event::Text(_)) && text.contains("]]>") {
+            return Err(XmlError::Malformed("]]> in character data".into()));
+        }
         if self.depth > 0 {
             return Ok(Node::Text { event, text });
         }
@@ -463,6 +495,24 @@ fn resolve_reference<'i>(r: &BytesRef<'i>) -> Result<Cow<'i, str>, XmlError> {
     resolve_predefined_entity(r)
         .map(Cow::Borrowed)
         .ok_or(XmlError::Forbidden("entity reference"))
+}
+
+/// Every character is an XML 1.0 `Char`: raw control characters (NUL, ESC, ...) never are, and
+/// must not pass into a document the gateway writes.
+fn check_chars(text: &str) -> Result<(), XmlError> {
+    if text.chars().all(is_xml_char) {
+        Ok(())
+    } else {
+        Err(XmlError::Malformed("a character XML does not allow".into()))
+    }
+}
+
+/// XML 1.0 §2.5: a comment holds no `--` and does not end with `-`.
+fn check_comment(comment: &str) -> Result<(), XmlError> {
+    if comment.contains("--") || comment.ends_with('-') {
+        return Err(XmlError::Malformed("-- in a comment".into()));
+    }
+    check_chars(comment)
 }
 
 /// XML 1.0 `Char`: what a character reference may name.

@@ -196,8 +196,23 @@ pub fn farm_store_with_identity(
     store_extra: &str,
     identity: &str,
 ) -> String {
+    let mut yaml = farm_store_item(STORE, name, farms, store_extra, identity);
+    yaml.push_str(&format!("session_id_key_file: {}\n", secret_path()));
+    yaml
+}
+
+/// The list item of a farm-backed store at `path` (public URL on ws.example.com), without the
+/// top-level session-id key: for configurations with several stores. Arguments as
+/// [`farm_store_with_identity`].
+pub fn farm_store_item(
+    path: &str,
+    name: &str,
+    farms: &[FarmEntry<'_>],
+    store_extra: &str,
+    identity: &str,
+) -> String {
     let mut yaml = format!(
-        "  - path: {STORE}\n    name: {name}\n    public_url: {PUBLIC}\n{store_extra}    identity:\n{identity}      domain: CORP\n      sids_claim: sids\n    farms:\n"
+        "  - path: {path}\n    name: {name}\n    public_url: https://ws.example.com{path}\n{store_extra}    identity:\n{identity}      domain: CORP\n      sids_claim: sids\n    farms:\n"
     );
     for f in farms {
         let brokers: Vec<String> = f.brokers.iter().map(|b| format!("\"{b}\"")).collect();
@@ -217,7 +232,6 @@ pub fn farm_store_with_identity(
             }
         }
     }
-    yaml.push_str(&format!("session_id_key_file: {}\n", secret_path()));
     yaml
 }
 

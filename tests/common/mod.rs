@@ -7,9 +7,11 @@
     clippy::indexing_slicing
 )]
 
+pub mod corpus;
 pub mod farm;
 pub mod introspection;
 pub mod process;
+pub mod raw;
 pub mod scripted;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -119,7 +119,8 @@ pub fn parse_response(body: &[u8], kind: RequestKind) -> Result<Response, Respon
 }
 
 fn is(el: &Element<'_>, local: &str) -> bool {
-    el.ns.is_none() && el.local() == local
+    // NFuse has no namespace: an element in any namespace is another document's.
+    !el.namespaced && el.local() == local
 }
 
 /// After a start tag: its trimmed text, bounded by [`MAX_TEXT_CHARS`].

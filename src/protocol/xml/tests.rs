@@ -133,6 +133,16 @@ fn not_well_formed_is_refused() {
         b"<a x='1' x='2'/>",
         b"<a",
         b"<a>&amp</a>",
+        // Found by the hostile corpus: each is not well-formed XML 1.0.
+        b"\xef\xbb\xbf\xef\xbb\xbf<a/>",
+        b"<a><![CDATA[x<![CDATA[y]]>z]]></a>",
+        b"<a>x]]>y</a>",
+        b"<a><!-- a -- b --></a>",
+        b"<a><!-- a ---></a>",
+        b"<a p:x='1'/>",
+        b"<a>x\x00y</a>",
+        b"<a>x\x1by</a>",
+        b"<a x='\x01'/>",
     ] {
         assert!(
             matches!(read_all(bad), Err(XmlError::Malformed(_))),
@@ -142,6 +152,7 @@ fn not_well_formed_is_refused() {
         );
     }
     assert!(read_all(b"<a/>\n<!-- trailing comment -->\n").is_ok());
+    assert!(read_all("\u{feff}<a>tab\tand ]] > and - -</a>".as_bytes()).is_ok());
 }
 
 #[test]
