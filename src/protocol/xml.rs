@@ -11,25 +11,28 @@
 //!   five predefined ones and character references — no DTD or entity is ever resolved;
 //! * bounds nesting depth, attributes per element and namespace bindings;
 //! * refuses input that is not well-formed: mismatched or unclosed tags, no root, several roots,
-//!   text outside the root;
+//!   text outside the root, characters XML does not allow (raw NUL, ESC, ...), `]]>` in text, `--`
+//!   in a comment, a second BOM, a prefix bound nowhere (on elements and attributes);
 //! * resolves every element to (namespace URI, local name), so callers never look at prefixes.
 //!
 //! Text is handed out decoded (references replaced) but not end-of-line normalised: a literal CR
 //! survives, which is what keeps an ICA file (`\r\n` lines) byte-exact through a parse.
 //!
-//! Documents are written with quick-xml's [`Writer`] via [`document`] and [`text_element`], which
-//! escape by default.
+//! Documents are written with quick-xml's `Writer` via [`document`] and [`text_element`], which
+//! escape by default, and copied with chosen values replaced by [`rewrite`].
 
 use std::borrow::Cow;
-use std::io;
 
 use quick_xml::errors::Error as QxError;
 use quick_xml::escape::{resolve_predefined_entity, EscapeError};
-use quick_xml::events::{BytesDecl, BytesEnd, BytesRef, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesEnd, BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use quick_xml::{NsReader, Writer, XmlVersion};
+use quick_xml::{NsReader, XmlVersion};
 
 use super::ns;
+
+mod writer;
+pub use writer::{copy, document, rewrite, text_element, write_error, Visit, XmlWriter};
 
 /// Deepest element nesting accepted; the Store API documents need 5.
 pub const MAX_DEPTH: usize = 32;
@@ -527,101 +530,6 @@ fn reader_error(e: QxError) -> XmlError {
             XmlError::Forbidden("entity reference")
         }
         other => XmlError::Malformed(other.to_string()),
-    }
-}
-
-/// The output of the writers.
-pub type XmlWriter = Writer<Vec<u8>>;
-
-/// A complete document: `<?xml version="1.0" encoding="utf-8"?>`, then whatever `body` writes,
-/// without indentation.
-pub fn document(body: impl FnOnce(&mut XmlWriter) -> io::Result<()>) -> Vec<u8> {
-    let mut w = Writer::new(Vec::with_capacity(512));
-    let written = w
-        .write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))
-        .and_then(|()| body(&mut w));
-    // Writing into a Vec cannot fail; the result only exists because `Write` is generic.
-    debug_assert!(written.is_ok());
-    w.into_inner()
-}
-
-/// `<name>text</name>`, text escaped (a CR is written as `&#13;` so that it survives a
-/// conforming reader).
-pub fn text_element(w: &mut XmlWriter, name: &str, text: &str) -> io::Result<()> {
-    w.create_element(name)
-        .write_text_content(BytesText::new(text))
-        .map(|_| ())
-}
-
-/// Writing into a `Vec` cannot fail, but `Writer` is generic over `Write`: should it ever
-/// happen, the document is refused rather than truncated.
-pub fn write_error(e: io::Error) -> DocumentError {
-    XmlError::Malformed(e.to_string()).into()
-}
-
-/// What [`rewrite`] does with an element it meets.
-pub enum Visit<L> {
-    /// Copy it; `L` describes it to the visits of its children.
-    Enter(L),
-    /// Replace its content, which must be text only (`what` names it in the error otherwise).
-    ReplaceText(&'static str),
-}
-
-/// Copy `body` unchanged except for the text of some elements: `enter` sees every start tag with
-/// the levels of its ancestors (empty for the root) and decides; for an element to replace,
-/// `replace` gets the ancestors' levels and the old text and returns the new one, which is
-/// written escaped. This is how the gateway rewrites the URLs of StoreFront's answers.
-pub fn rewrite<L>(
-    body: &[u8],
-    enter: impl Fn(&[L], &Element<'_>) -> Result<Visit<L>, DocumentError>,
-    replace: impl Fn(&[L], &str) -> String,
-) -> Result<Vec<u8>, DocumentError> {
-    let mut cur = Cursor::new(body)?;
-    let mut w = Writer::new(Vec::with_capacity(body.len() + body.len() / 4));
-    // The open elements' levels; never deeper than the reader's bound.
-    let mut path: Vec<L> = Vec::with_capacity(8);
-    loop {
-        let node = cur.next_node()?;
-        match &node {
-            Node::Start(e) => match enter(&path, e)? {
-                Visit::Enter(level) => path.push(level),
-                Visit::ReplaceText(what) => {
-                    let old = leaf_text(&mut cur, what)?;
-                    write_with_text(&mut w, e, &replace(&path, &old))?;
-                    continue;
-                }
-            },
-            Node::End(_) => {
-                path.pop();
-            }
-            Node::Eof => break,
-            Node::Text { .. } | Node::Other(_) => {}
-        }
-        copy(&mut w, node).map_err(write_error)?;
-    }
-    Ok(w.into_inner())
-}
-
-/// Write `element` again with `text` (escaped) as its only content, whatever it held before.
-fn write_with_text(
-    w: &mut XmlWriter,
-    element: &Element<'_>,
-    text: &str,
-) -> Result<(), DocumentError> {
-    w.write_event(Event::Start(element.start.borrow()))
-        .and_then(|()| w.write_event(Event::Text(BytesText::new(text))))
-        .and_then(|()| w.write_event(Event::End(element.start.to_end())))
-        .map_err(write_error)
-}
-
-/// Copy one node read by a [`Cursor`] to `w` unchanged.
-pub fn copy(w: &mut XmlWriter, node: Node<'_>) -> io::Result<()> {
-    match node {
-        Node::Start(e) if e.empty => w.write_event(Event::Empty(e.start)),
-        Node::Start(e) => w.write_event(Event::Start(e.start)),
-        Node::End(Some(end)) => w.write_event(Event::End(end)),
-        Node::Text { event, .. } | Node::Other(event) => w.write_event(event),
-        Node::End(None) | Node::Eof => Ok(()),
     }
 }
 

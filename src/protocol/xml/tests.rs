@@ -1,4 +1,5 @@
 use super::*;
+use quick_xml::Writer;
 
 /// (namespace, local name, decoded text) of one element.
 type Read = (Option<&'static str>, String, String);
