@@ -13,7 +13,7 @@ use ring::hmac;
 use serde_json::{json, Map, Value};
 use sessiongate::identity::{
     read_secret, Identity, IdentityConfig, IdentityError, IdentitySource, JwtAlgorithm, JwtConfig,
-    Verifier,
+    Verifier, MAX_TOKEN_LEN,
 };
 
 use super::split_selector;
@@ -159,7 +159,8 @@ fn tampered(token: &str) -> String {
 ///   tampered signature is always `Invalid`.
 /// * 2, structured claims the target builds and signs (knob bytes for `exp`, `nbf`, `aud`, `iss`
 ///   and the SID claim's form, then the user and the SIDs separated by NUL): the answer is
-///   exactly the model's — `Expired`, `Invalid` or the identity.
+///   exactly the model's — `Expired`, `Invalid` or the identity (`Invalid` for a token over
+///   [`MAX_TOKEN_LEN`], which is never looked at).
 ///
 /// The model, written from the documentation of `identity/claims.rs`: the user claim must be a
 /// string; `DOMAIN\user` is kept, `user@suffix` (suffix not empty) and `user` take the configured
@@ -373,8 +374,10 @@ fn structured(s: &Setup, v: &Variant, rest: &[u8], tamper: bool) {
         );
         return;
     }
-    // jsonwebtoken's order: required claims, exp, nbf, iss, aud; then the mapping.
-    let expected = if exp.is_none()
+    // Too long to look at; then jsonwebtoken's order: required claims, exp, nbf, iss, aud;
+    // then the mapping.
+    let expected = if t.len() > MAX_TOKEN_LEN
+        || exp.is_none()
         || (v.audience.is_some() && aud.is_none())
         || (v.issuer.is_some() && iss.is_none())
     {
