@@ -138,6 +138,10 @@ impl SessionIdKey {
         let mut next = || -> Result<String, SessionIdError> {
             let (&len, tail) = rest.split_first().ok_or(SessionIdError::Unknown)?;
             let len = usize::from(len);
+            // A field longer than `seal` writes: not an id it made, whatever the tag says.
+            if len > MAX_FIELD_LEN {
+                return Err(SessionIdError::Unknown);
+            }
             let field = tail.get(..len).ok_or(SessionIdError::Unknown)?;
             rest = tail.get(len..).unwrap_or_default();
             String::from_utf8(field.to_vec()).map_err(|_| SessionIdError::Unknown)

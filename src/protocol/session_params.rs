@@ -275,9 +275,13 @@ pub(crate) fn check_name<'v>(
     Ok(value)
 }
 
-/// No control character (NUL, CR, LF, DEL, C1 ...), at most `max` characters.
+/// No control character (NUL, CR, LF, DEL, C1 ...) nor U+FFFE / U+FFFF, which no XML document
+/// may hold (the canonical body must stay well-formed), at most `max` characters.
 pub(crate) fn check_text(name: &'static str, value: &str, max: usize) -> Result<(), ParamsError> {
-    if value.chars().any(char::is_control) {
+    if value
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}'))
+    {
         return Err(ParamsError::ControlChar(name));
     }
     if value.chars().count() > max {
