@@ -14,7 +14,7 @@ pub mod process;
 pub mod raw;
 pub mod scripted;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
@@ -294,71 +294,9 @@ impl Conn {
 
     /// Read one response. `head` says the request was HEAD (no body follows).
     pub fn read_response(&mut self, head: bool) -> Response {
-        let mut status_line = String::new();
-        loop {
-            status_line.clear();
-            self.reader
-                .read_line(&mut status_line)
-                .expect("status line");
-            assert!(
-                !status_line.is_empty(),
-                "connection closed before a response"
-            );
-            let mut headers = Vec::new();
-            loop {
-                let mut line = String::new();
-                self.reader.read_line(&mut line).expect("header line");
-                let line = line.trim_end_matches(['\r', '\n']);
-                if line.is_empty() {
-                    break;
-                }
-                let (n, v) = line.split_once(':').expect("header");
-                headers.push((n.trim().to_string(), v.trim().to_string()));
-            }
-            let mut parts = status_line.split_whitespace();
-            let version = parts.next().unwrap_or("").to_string();
-            let status: u16 = parts.next().and_then(|s| s.parse().ok()).expect("status");
-            if (100..200).contains(&status) {
-                continue;
-            }
-            let mut resp = Response {
-                status,
-                version,
-                headers,
-                body: Vec::new(),
-            };
-            if head || status == 204 || status == 304 {
-                return resp;
-            }
-            if resp
-                .header("transfer-encoding")
-                .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
-            {
-                loop {
-                    let mut size = String::new();
-                    self.reader.read_line(&mut size).expect("chunk size");
-                    let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
-                        .expect("chunk size hex");
-                    let mut chunk = vec![0; n + 2];
-                    self.reader.read_exact(&mut chunk).expect("chunk");
-                    chunk.truncate(n);
-                    resp.body.extend_from_slice(&chunk);
-                    if n == 0 {
-                        break;
-                    }
-                }
-            } else if let Some(len) = resp.header("content-length") {
-                let len: usize = len.parse().expect("content-length");
-                let mut body = vec![0; len];
-                self.reader.read_exact(&mut body).expect("body");
-                resp.body = body;
-            } else {
-                self.reader
-                    .read_to_end(&mut resp.body)
-                    .expect("body to close");
-            }
-            return resp;
-        }
+        // One reader of responses (`raw`); here anything but a response fails the test.
+        raw::read_response(&mut self.reader, head)
+            .unwrap_or_else(|reply| panic!("no response: {reply:?}"))
     }
 
     /// Send one request and read its response.
