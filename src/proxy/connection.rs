@@ -15,6 +15,12 @@
 //!    ([`super::body`]).
 //!
 //! Every connection closed by these limits is counted by reason.
+//!
+//! The connection is served in a task of its own, spawned here, and Pingora's accept task ends
+//! at once: Pingora's task holds its (TLS) handshake future inline, about 9 KiB for every
+//! connection, TLS or not, for as long as the connection lives. The gateway's task holds only
+//! this loop, so 10,000 idle connections cost tens of MiB instead of over a hundred
+//! (`scripts/idle-connections`, docs/reliability.md).
 
 use std::any::Any;
 use std::sync::Arc;
@@ -80,6 +86,20 @@ enum Turn {
 }
 
 impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
+    /// Serve the connection's requests until it closes or a limit closes it.
+    async fn serve(self: &Arc<Self>, mut stream: Stream, shutdown: &ShutdownWatch) {
+        loop {
+            match self.turn(stream, shutdown).await {
+                Turn::Reused(next) if !*shutdown.borrow() => stream = next,
+                Turn::Reused(_) | Turn::Closed => return,
+                Turn::Dropped(reason) => {
+                    metrics::connection_dropped(reason);
+                    return;
+                }
+            }
+        }
+    }
+
     /// Wait for the next request, then serve it within the header deadline.
     async fn turn(self: &Arc<Self>, mut stream: Stream, shutdown: &ShutdownWatch) -> Turn {
         let mut first = [0u8; 1];
@@ -125,22 +145,18 @@ impl<A: HttpServerApp + Send + Sync + 'static> ServerApp for Limited<A> {
         stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        let Ok(_permit) = self.permits.clone().try_acquire_owned() else {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             metrics::connection_dropped(ConnectionDrop::OverCapacity);
             return None;
         };
-        let _open = metrics::OpenConnection::new();
-        let mut stream = stream;
-        loop {
-            match self.turn(stream, shutdown).await {
-                Turn::Reused(next) if !*shutdown.borrow() => stream = next,
-                Turn::Reused(_) | Turn::Closed => return None,
-                Turn::Dropped(reason) => {
-                    metrics::connection_dropped(reason);
-                    return None;
-                }
-            }
-        }
+        let this = self.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _open = metrics::OpenConnection::new();
+            this.serve(stream, &shutdown).await;
+        });
+        None
     }
 
     async fn cleanup(&self) {
