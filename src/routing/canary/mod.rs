@@ -21,8 +21,10 @@
 //!   rate that a small canary crosses by chance.
 
 pub mod split;
+pub mod tag;
 
 pub use split::{choose, ClientKey, KeySource, Share};
+pub use tag::{open, seal, TagKey};
 
 /// Which pool of a store serves a request. Metric label values "stable" / "canary".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
