@@ -145,6 +145,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         });
     }
     let config = config::load(&path)?;
+    if !cli.upgrade {
+        // An upgrade takes the ports over from the running process, which still holds them.
+        server::ports::check(&config)?;
+    }
+    server::ports::exit_on_lost_listener();
     let opt = Opt {
         upgrade: cli.upgrade,
         daemon: cli.daemon,

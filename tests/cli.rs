@@ -305,3 +305,83 @@ fn demo_prints_commands_that_work() {
         "{metrics}"
     );
 }
+
+/// A second instance started on the ports of a running one exits at once with one clear line
+/// (Pingora alone would retry for 30 s, then serve on without a listener), and the first one
+/// keeps serving.
+#[test]
+fn a_second_instance_on_taken_ports_exits_non_zero_within_seconds() {
+    let sim = Sim::demo();
+    let (addr, admin) = (free_addr(), free_addr());
+    let file = std::env::temp_dir().join(format!("sessiongate-taken-{}.yaml", addr.port()));
+    let socket = std::env::temp_dir().join(format!("sessiongate-taken-{}.sock", addr.port()));
+    std::fs::write(
+        &file,
+        format!(
+            "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\ngrace_period_seconds: 0\nupgrade_socket: {}\nstores:\n{}",
+            socket.display(),
+            store_yaml("/Citrix/Store", "https://ws.example.com/Citrix/Store", sim.addr, "")
+        ),
+    )
+    .unwrap();
+    let start = |stderr: Stdio| bin().arg("-c").arg(&file).stderr(stderr).spawn().unwrap();
+    let _first = Child(start(Stdio::null()));
+    assert!(sessiongate::server::wait_for_listener(
+        admin,
+        Duration::from_secs(20)
+    ));
+    assert!(sessiongate::server::wait_for_listener(
+        addr,
+        Duration::from_secs(20)
+    ));
+
+    let mut second = Child(start(Stdio::piped()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = second.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr} (listen[0])")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+
+    // Only the admin port taken: named as such.
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace(&addr.to_string(), &free_addr().to_string()),
+    )
+    .unwrap();
+    let out = bin().arg("-c").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {admin} (admin_listen)")),
+        "{stderr}"
+    );
+
+    assert_eq!(send(admin, &get("/healthz")).status, 200);
+    let r = send(
+        addr,
+        &sessions_post(
+            "/Citrix/Store/sessions/v1/available",
+            ALICE,
+            SESSION_STATE,
+            &params("C", ""),
+        ),
+    );
+    assert_eq!(r.status, 200, "the first instance still serves");
+    let _ = std::fs::remove_file(file);
+}

@@ -1,7 +1,9 @@
 //! Wiring: the live stores built from a validated [`Config`] ([`upstreams`]), and a Pingora
 //! `Server` with the proxy service, the admin service and one health-check task per pool; plus
-//! running a server on a thread beside others ([`running`]).
+//! running a server on a thread beside others ([`running`]); failing fast when a port is taken
+//! ([`ports`]).
 
+pub mod ports;
 pub mod running;
 pub mod upstreams;
 
