@@ -78,6 +78,9 @@ pub struct FileConfig {
     /// Bounds on client connections.
     #[serde(default)]
     pub clients: ClientsConfig,
+    /// The access log.
+    #[serde(default)]
+    pub access_log: AccessLogConfig,
     /// The stores served.
     #[serde(default)]
     pub stores: Vec<StoreConfig>,
@@ -85,6 +88,15 @@ pub struct FileConfig {
     /// instance in front of the same farms must use the same one. Required with `farms:`.
     #[serde(default)]
     pub session_id_key_file: Option<String>,
+}
+
+/// The access log: one line per request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogConfig {
+    /// `logfmt` (default), `json`, `text` (like the other log lines) or `off`.
+    #[serde(default)]
+    pub format: crate::logging::access::AccessFormat,
 }
 
 /// Bounds on client connections: slow or idle clients are cut off, and their number is capped.

@@ -43,6 +43,7 @@ pub enum ServerError {
 /// The Pingora server for `config`. `opt` carries Pingora's own switches (upgrade, daemon).
 pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
     let Prepared { router, health } = prepare(config).map_err(ServerError::Config)?;
+    crate::logging::access::set_format(config.access_log);
     let conf = ServerConf {
         threads: config.threads,
         grace_period_seconds: Some(config.grace_period_seconds),
