@@ -1,6 +1,7 @@
 //! Request routing: which store a path belongs to, what it asks for, and the typed upstreams
 //! behind each store. No I/O: the upstreams are built, and their health checks run, in wiring.
 
+pub mod canary;
 pub mod operation;
 pub mod upstreams;
 
