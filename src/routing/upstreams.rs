@@ -28,7 +28,9 @@ impl Upstreams {
     /// Every pool, for health reporting.
     pub fn pools(&self) -> Vec<&Pool> {
         match self {
-            Upstreams::StoreFront(servers) => vec![&servers.pool],
+            Upstreams::StoreFront(servers) => std::iter::once(&servers.pool)
+                .chain(&servers.canary)
+                .collect(),
             Upstreams::Farms(f) => f.farms.members.iter().map(|m| &m.pool).collect(),
         }
     }

@@ -116,3 +116,38 @@ fn a_valid_farm_store_is_wired() {
     assert_eq!(f.farms.members.len(), 1);
     assert_eq!(f.farms.members[0].farm.name, "A");
 }
+
+#[test]
+fn canary_store_gets_two_weighted_pools() {
+    let c = config::from_yaml(
+        r#"
+stores:
+  - path: /Citrix/Store
+    public_url: https://workspace.example.com/Citrix/Store
+    storefront:
+      upstreams: ["127.0.0.1:81", {addr: "127.0.0.1:82", weight: 3}]
+      upstream_path: /Citrix/Store
+      health_check: {path: /Citrix/Store/discovery}
+      canary:
+        upstreams: ["127.0.0.1:91"]
+        launch_key_file: /nonexistent
+"#,
+        "t",
+    )
+    .unwrap();
+    let prepared = prepare(&c).unwrap();
+    assert_eq!(prepared.health.len(), 2, "one HTTP health check per pool");
+    let Upstreams::StoreFront(servers) = &prepared.router.stores()[0].upstreams else {
+        panic!("a StoreFront store");
+    };
+    assert!(servers.names.iter().any(|n| n == "127.0.0.1:91"));
+    let canary = servers.canary.as_ref().unwrap();
+    assert_eq!(canary.select(&[]), Some("127.0.0.1:91".parse().unwrap()));
+    let mut to_82 = 0;
+    for _ in 0..400 {
+        if servers.pool.select(&[]) == Some("127.0.0.1:82".parse().unwrap()) {
+            to_82 += 1;
+        }
+    }
+    assert_eq!(to_82, 300, "weight 3 of 4");
+}

@@ -37,7 +37,10 @@ pub enum StoreFrontError {
 /// what the gateway knows of their names.
 pub struct Servers {
     pub settings: Arc<StoreFront>,
+    /// The stable pool.
     pub pool: Pool,
+    /// The canary pool, when the store has one.
+    pub canary: Option<Pool>,
     /// Maps URLs the servers write onto the public URL.
     pub url_map: UrlMap,
     /// Every name the servers go by (`host:port` as configured and resolved, `host`): an answer
