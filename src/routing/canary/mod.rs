@@ -20,9 +20,13 @@
 //!   canary has served enough requests for the verdict to mean something, rather than on a fixed
 //!   rate that a small canary crosses by chance.
 
+pub mod guard;
 pub mod split;
+pub mod tag;
 
+pub use guard::{Counts, Evidence, Guard, GuardSettings, RollbackCause, Verdict};
 pub use split::{choose, ClientKey, KeySource, Share};
+pub use tag::{open, seal, TagKey};
 
 /// Which pool of a store serves a request. Metric label values "stable" / "canary".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
