@@ -221,7 +221,21 @@ fn no_rollback_at_equal_failure_rates_through_the_gateway() {
         }
     }
     eprintln!("{sent} requests, {failed} failed, both pools alike");
-    let text = gw.metrics();
+    // Every request counted (so every one reached the guard) before looking for a rollback.
+    let counted = |t: &String| -> f64 {
+        t.lines()
+            .filter(|l| {
+                l.starts_with("sessiongate_requests_total{") && l.contains("store=\"alike\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let text = poll_until(
+        Duration::from_secs(2),
+        || gw.metrics(),
+        |t| counted(t) == f64::from(sent),
+    );
+    assert_eq!(counted(&text), f64::from(sent));
     assert!(
         !text.contains("sessiongate_canary_rollbacks_total{cause=\"errors\",store=\"alike\"}"),
         "no rollback: {text}"
