@@ -189,6 +189,7 @@ fn rollback_fires_when_the_canary_answers_500s_through_the_gateway() {
         "sessiongate_requests_total{operation=\"available\",pool=\"canary\",status_class=\"5xx\",store=\"failing\"}",
         "sessiongate_requests_total{operation=\"available\",pool=\"stable\",status_class=\"2xx\",store=\"failing\"}",
         "sessiongate_request_duration_seconds_count{operation=\"available\",pool=\"canary\",store=\"failing\"}",
+        "sessiongate_upstream_duration_seconds_count{pool=\"canary\",store=\"failing\"}",
         &format!("sessiongate_backend_up{{backend=\"{}\",pool=\"canary\",store=\"failing\"}} 1", pools.canary.addr),
         &format!("sessiongate_backend_up{{backend=\"{}\",pool=\"stable\",store=\"failing\"}} 1", pools.stable.addr),
     ] {
