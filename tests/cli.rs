@@ -146,7 +146,7 @@ fn every_shipped_configuration_passes_check() {
 #[test]
 fn bad_configurations_fail_check_naming_the_key() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conf");
-    let cases: [(&str, Vec<std::ffi::OsString>, &[&str]); 5] = [
+    let cases: [(&str, Vec<std::ffi::OsString>, &[&str]); 6] = [
         (
             "unknown key",
             vec![
@@ -180,6 +180,16 @@ fn bad_configurations_fail_check_naming_the_key() {
                 "session_id_key_file:",
                 "stores[0].farms[0].brokers[0]:",
                 "does not resolve",
+            ],
+        ),
+        (
+            "canary",
+            vec!["-t".into(), "-c".into(), dir.join("bad_canary.yaml").into()],
+            &[
+                "stores[0].storefront.upstreams[1].weight:",
+                "stores[0].storefront.canary.share:",
+                "stores[0].storefront.canary.force.trusted[0]:",
+                "admin_token_file:",
             ],
         ),
         (

@@ -55,6 +55,25 @@ pub const DEFAULT_INTROSPECTION_CACHE_TTL_SECONDS: u64 = 60;
 /// Default number of cached introspection results.
 pub const DEFAULT_INTROSPECTION_CACHE_ENTRIES: usize = 10_000;
 
+/// Default weight of a server in its pool.
+pub const DEFAULT_WEIGHT: u32 = 1;
+/// Default status of a healthy server's answer to the HTTP health check.
+pub const DEFAULT_CHECK_STATUS: u16 = 200;
+/// Default time an HTTP health check may take.
+pub const DEFAULT_CHECK_TIMEOUT_MS: u64 = 2_000;
+/// Default consecutive failed checks that take a server out of rotation.
+pub const DEFAULT_CHECK_FAILURES: usize = 3;
+/// Default consecutive passed checks that bring it back.
+pub const DEFAULT_CHECK_SUCCESSES: usize = 2;
+/// Default sliding window of the rollback guard (5 minutes).
+pub const DEFAULT_GUARD_WINDOW_MS: u64 = 300_000;
+/// Default number of buckets of that window.
+pub const DEFAULT_GUARD_BUCKETS: u32 = 10;
+/// Default one-sided significance of the guard's test.
+pub const DEFAULT_GUARD_SIGNIFICANCE: f64 = 0.001;
+/// Default canary requests in the window before the guard gives a verdict.
+pub const DEFAULT_GUARD_MIN_CANARY_REQUESTS: u64 = 200;
+
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,6 +107,11 @@ pub struct FileConfig {
     /// instance in front of the same farms must use the same one. Required with `farms:`.
     #[serde(default)]
     pub session_id_key_file: Option<String>,
+    /// Bearer token (a file holding it) that guards the admin endpoints that change state
+    /// (`POST /canary/{store}`); required when the admin listener is not on loopback and a
+    /// store has a canary.
+    #[serde(default)]
+    pub admin_token_file: Option<String>,
 }
 
 /// The access log: one line per request.
@@ -306,8 +330,8 @@ pub struct AuthConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreFrontConfig {
-    /// `host:port` of each server.
-    pub upstreams: Vec<String>,
+    /// Each server of the stable pool: `host:port`, or `{addr: host:port, weight: n}`.
+    pub upstreams: Vec<UpstreamConfig>,
     /// The store path on those servers.
     pub upstream_path: String,
     /// Talk HTTPS to the servers.
@@ -326,9 +350,140 @@ pub struct StoreFrontConfig {
     /// Largest upstream answer buffered for rewriting, bytes.
     #[serde(default = "default_max_response")]
     pub max_response_bytes: usize,
-    /// TCP health check of each server; `0` turns it off.
+    /// TCP health check of each server; `0` turns it off. Ignored when `health_check` is set.
     #[serde(default = "default_health_interval")]
     pub health_check_interval_ms: u64,
+    /// HTTP health check of the stable pool (instead of the TCP check).
+    #[serde(default)]
+    pub health_check: Option<HealthCheckConfig>,
+    /// A second pool that a share of clients is routed to.
+    #[serde(default)]
+    pub canary: Option<CanaryConfig>,
+}
+
+/// One server of a pool: a plain `host:port`, or one with a weight.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum UpstreamConfig {
+    Plain(String),
+    Weighted(WeightedUpstreamConfig),
+}
+
+impl UpstreamConfig {
+    /// The `host:port`.
+    pub fn addr(&self) -> &str {
+        match self {
+            UpstreamConfig::Plain(a) => a,
+            UpstreamConfig::Weighted(w) => &w.addr,
+        }
+    }
+
+    /// The relative weight (1 when not given).
+    pub fn weight(&self) -> u32 {
+        match self {
+            UpstreamConfig::Plain(_) => DEFAULT_WEIGHT,
+            UpstreamConfig::Weighted(w) => w.weight,
+        }
+    }
+}
+
+/// `{addr, weight}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightedUpstreamConfig {
+    pub addr: String,
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+}
+
+/// An HTTP health check: a real page of the store, asked of each server of a pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckConfig {
+    /// Path asked, e.g. `/Citrix/Store/discovery`.
+    pub path: String,
+    /// Status a healthy server answers.
+    #[serde(default = "default_check_status")]
+    pub status: u16,
+    #[serde(default = "default_health_interval")]
+    pub interval_ms: u64,
+    #[serde(default = "default_check_timeout")]
+    pub timeout_ms: u64,
+    /// Consecutive failures that take a server out of rotation.
+    #[serde(default = "default_check_failures")]
+    pub failures: usize,
+    /// Consecutive successes that bring it back.
+    #[serde(default = "default_check_successes")]
+    pub successes: usize,
+}
+
+/// The canary pool of a StoreFront store.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanaryConfig {
+    /// Servers of the canary pool, written like the stable pool's.
+    pub upstreams: Vec<UpstreamConfig>,
+    /// HTTP health check of the canary pool; defaults to the stable pool's.
+    #[serde(default)]
+    pub health_check: Option<HealthCheckConfig>,
+    /// Percent of clients routed to the canary (0 to 100, fractions allowed).
+    #[serde(default)]
+    pub share: f64,
+    /// Secret (at least 32 bytes) that signs the pool tag of launch URLs; every replica the
+    /// same.
+    pub launch_key_file: String,
+    /// Forcing a pool from trusted networks.
+    #[serde(default)]
+    pub force: Option<ForceConfig>,
+    /// The automatic rollback.
+    #[serde(default)]
+    pub guard: GuardFileConfig,
+}
+
+/// A header or cookie that forces a pool (`stable` / `canary`), from trusted networks only.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForceConfig {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub cookie: Option<String>,
+    /// CIDRs a forcing request must come from, e.g. `10.1.0.0/16`.
+    pub trusted: Vec<String>,
+}
+
+/// The rollback guard: canary vs stable error rates over a sliding window.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardFileConfig {
+    /// Turn the automatic rollback off.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    #[serde(default = "default_guard_window")]
+    pub window_ms: u64,
+    #[serde(default = "default_guard_buckets")]
+    pub buckets: u32,
+    /// One-sided significance of the test (the false-alarm rate per evaluation).
+    #[serde(default = "default_guard_significance")]
+    pub significance: f64,
+    #[serde(default = "default_guard_min_requests")]
+    pub min_canary_requests: u64,
+    /// Roll back also when the canary's p99 latency is worse than stable's by more than this.
+    #[serde(default)]
+    pub latency_p99_margin_ms: Option<u64>,
+}
+
+impl Default for GuardFileConfig {
+    fn default() -> Self {
+        GuardFileConfig {
+            enabled: true,
+            window_ms: DEFAULT_GUARD_WINDOW_MS,
+            buckets: DEFAULT_GUARD_BUCKETS,
+            significance: DEFAULT_GUARD_SIGNIFICANCE,
+            min_canary_requests: DEFAULT_GUARD_MIN_CANARY_REQUESTS,
+            latency_p99_margin_ms: None,
+        }
+    }
 }
 
 fn default_listen() -> Vec<String> {
@@ -402,4 +557,31 @@ fn default_cache_ttl() -> u64 {
 }
 fn default_cache_entries() -> usize {
     DEFAULT_INTROSPECTION_CACHE_ENTRIES
+}
+fn default_weight() -> u32 {
+    DEFAULT_WEIGHT
+}
+fn default_check_status() -> u16 {
+    DEFAULT_CHECK_STATUS
+}
+fn default_check_timeout() -> u64 {
+    DEFAULT_CHECK_TIMEOUT_MS
+}
+fn default_check_failures() -> usize {
+    DEFAULT_CHECK_FAILURES
+}
+fn default_check_successes() -> usize {
+    DEFAULT_CHECK_SUCCESSES
+}
+fn default_guard_window() -> u64 {
+    DEFAULT_GUARD_WINDOW_MS
+}
+fn default_guard_buckets() -> u32 {
+    DEFAULT_GUARD_BUCKETS
+}
+fn default_guard_significance() -> f64 {
+    DEFAULT_GUARD_SIGNIFICANCE
+}
+fn default_guard_min_requests() -> u64 {
+    DEFAULT_GUARD_MIN_CANARY_REQUESTS
 }

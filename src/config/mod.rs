@@ -5,16 +5,18 @@
 //! the outside world (resolving names, reading key files, building verifiers and pools) is done in
 //! wiring (`server`); `sessiongate -t` runs both.
 
+pub mod cidr;
 pub mod error;
 pub mod file;
 pub mod runtime;
 pub mod validate;
 
+pub use cidr::Cidr;
 pub use error::{ConfigError, ConfigIssue, Issues};
 pub use runtime::{
-    ActiveSessionPolicy, Backend, ChallengeTemplate, Clients, Config, Farm, FarmHosts, Farms,
-    IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig, Store,
-    StoreFront,
+    ActiveSessionPolicy, Backend, Canary, ChallengeTemplate, Clients, Config, Farm, FarmHosts,
+    Farms, Force, GuardConfig, HttpCheck, IdentityConfig, IdentitySource, IntrospectionConfig,
+    JwtAlgorithm, JwtConfig, Store, StoreFront,
 };
 
 /// Parse and validate configuration text; `origin` names it in errors (a file path).
@@ -38,5 +40,7 @@ pub fn load(path: &str) -> Result<Config, ConfigError> {
     from_yaml(&text, path)
 }
 
+#[cfg(test)]
+mod canary_tests;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::cidr::Cidr;
 use crate::protocol::citrix_auth::Challenge;
 use crate::protocol::url::encode_segment;
 
@@ -30,6 +31,8 @@ pub struct Config {
     pub stores: Vec<Arc<Store>>,
     /// The secret that signs farm session ids (required when a store has farms).
     pub session_id_key_file: Option<PathBuf>,
+    /// The bearer token of the admin endpoints that change state, read in wiring.
+    pub admin_token_file: Option<PathBuf>,
 }
 
 /// Bounds on client connections.
@@ -191,8 +194,67 @@ pub struct StoreFront {
     pub read_timeout: Duration,
     /// Largest answer buffered for rewriting.
     pub max_response_bytes: usize,
-    /// TCP health-check interval, if checks are on.
+    /// TCP health-check interval, if checks are on (and no HTTP check is configured).
     pub health_check_interval: Option<Duration>,
+    /// Weight of each server of `upstreams`, in the same order.
+    pub weights: Vec<u32>,
+    /// HTTP health check of the stable pool, instead of the TCP check.
+    pub health_check: Option<HttpCheck>,
+    /// The canary pool, if the store has one.
+    pub canary: Option<Arc<Canary>>,
+}
+
+/// An HTTP health check of a pool's servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCheck {
+    /// Path asked (absolute, on the servers).
+    pub path: String,
+    /// Status a healthy server answers.
+    pub status: u16,
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// Consecutive failures that take a server out of rotation.
+    pub failures: usize,
+    /// Consecutive successes that bring it back.
+    pub successes: usize,
+}
+
+/// The canary pool of a StoreFront store.
+#[derive(Debug, Clone)]
+pub struct Canary {
+    /// `host:port` of each server, as written.
+    pub upstreams: Vec<String>,
+    /// Weight of each, same order.
+    pub weights: Vec<u32>,
+    /// HTTP health check (the stable pool's when not given; TCP when neither has one).
+    pub health_check: Option<HttpCheck>,
+    /// The share of clients at start, percent (0 to 100); the live share is kept in wiring.
+    pub share_percent: f64,
+    /// Secret that signs launch tags, read in wiring.
+    pub launch_key_file: PathBuf,
+    /// Forcing a pool, if configured.
+    pub force: Option<Force>,
+    /// The automatic rollback; `None` when turned off.
+    pub guard: Option<GuardConfig>,
+}
+
+/// A header or cookie naming a pool, honoured from trusted networks only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Force {
+    /// Header name, lower case.
+    pub header: Option<String>,
+    pub cookie: Option<String>,
+    pub trusted: Vec<Cidr>,
+}
+
+/// Settings of the rollback guard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardConfig {
+    pub window: Duration,
+    pub buckets: u32,
+    pub significance: f64,
+    pub min_canary_requests: u64,
+    pub latency_p99_margin: Option<Duration>,
 }
 
 /// How tokens are checked and how their claims become the user the farms see.

@@ -9,6 +9,7 @@
 
 pub mod answer;
 pub mod body;
+pub mod canary;
 pub mod checks;
 pub mod connection;
 pub mod ctx;
@@ -32,6 +33,7 @@ use pingora::{Error, ErrorSource, ErrorType};
 use crate::backend::farm::FarmClient;
 use crate::backend::storefront::{StoreFrontClient, UpstreamError};
 use crate::metrics;
+use crate::routing::canary::PoolName;
 use crate::routing::{Operation, Router, Upstreams};
 pub use ctx::RequestCtx;
 pub use error::GatewayError;
@@ -141,20 +143,14 @@ impl ProxyHttp for Gateway {
         let served = match (&operation, &store.upstreams) {
             (Operation::Passthrough, Upstreams::StoreFront(servers)) => {
                 ctx.upstream_target = Some(servers.upstream_path(rest));
+                if let Some(rollout) = &store.rollout {
+                    canary::decide(rollout, session, None, None, ctx);
+                }
                 return Ok(false);
             }
             (Operation::Reserved | Operation::Passthrough, _) => Err(GatewayError::NoRoute),
             (op, Upstreams::StoreFront(servers)) => {
-                storefront::serve(
-                    &self.storefront,
-                    session,
-                    &store.config,
-                    servers,
-                    op,
-                    rest,
-                    ctx,
-                )
-                .await
+                storefront::serve(&self.storefront, session, &store, servers, op, rest, ctx).await
             }
             (Operation::Endpoints, Upstreams::Farms(_)) => {
                 farms::endpoints(session, &store.config).await
@@ -215,9 +211,9 @@ impl ProxyHttp for Gateway {
         &self,
         session: &mut Session,
         upstream_response: &mut ResponseHeader,
-        _ctx: &mut RequestCtx,
+        ctx: &mut RequestCtx,
     ) -> pingora::Result<()> {
-        passthrough::downstream_response(session, upstream_response);
+        passthrough::downstream_response(session, upstream_response, ctx);
         Ok(())
     }
 
@@ -273,12 +269,21 @@ impl ProxyHttp for Gateway {
             .as_ref()
             .map_or(metrics::NO_STORE, |s| s.config.name.as_str());
         let operation = ctx.operation.as_ref().map_or("none", Operation::label);
-        metrics::request(store, operation, status, ctx.started.elapsed());
+        let pool = ctx.pool.map_or(metrics::STABLE_POOL, PoolName::as_str);
+        let labels = metrics::RequestLabels {
+            store,
+            operation,
+            pool,
+        };
+        metrics::request(labels, status, ctx.started.elapsed());
         if let Some(reason) = ctx.reason {
             metrics::rejection(store, reason);
         }
         if let Some(kind) = ctx.upstream_error {
-            metrics::upstream_error(store, kind);
+            metrics::upstream_error(store, kind, pool);
+        }
+        if let Some(rollout) = ctx.store.as_ref().and_then(|s| s.rollout.as_ref()) {
+            canary::finished(rollout, store, status, ctx);
         }
         if let Some(outcome) = ctx.active_query {
             metrics::active_session_query(store, outcome);
@@ -293,6 +298,7 @@ impl ProxyHttp for Gateway {
             path = %req.uri.path(),
             store,
             operation,
+            pool,
             status,
             reason = ctx.reason.or(ctx.upstream_error).unwrap_or("-"),
             backend = %ctx.backend.map(|b| b.to_string()).unwrap_or_default(),

@@ -28,6 +28,7 @@ stores:
                 let servers = Servers {
                     settings: std::sync::Arc::new(sf.clone()),
                     pool: Pool::new(&[]).unwrap(),
+                    canary: None,
                     url_map: UrlMap::new(&sf.upstreams, &sf.upstream_path, &config.public_url)
                         .unwrap(),
                     names: sf.upstreams.clone(),
@@ -35,6 +36,7 @@ stores:
                 Store {
                     upstreams: Upstreams::StoreFront(servers),
                     config,
+                    rollout: None,
                 }
             })
             .collect(),

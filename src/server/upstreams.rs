@@ -7,16 +7,21 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-use pingora::lb::health_check::{HealthCheck, TcpHealthCheck};
+use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::lb::health_check::{HealthCheck, HttpHealthCheck, TcpHealthCheck};
 use pingora::services::ServiceWithDependents;
 
 use crate::backend::farm::{FarmMember, Farms, NfuseHealthCheck};
 use crate::backend::pool::Pool;
 use crate::backend::storefront::Servers;
-use crate::config::{Backend, Config, ConfigIssue, IdentitySource, Issues, Store, StoreFront};
+use crate::config::{
+    Backend, Canary, Config, ConfigIssue, HttpCheck, IdentitySource, Issues, Store, StoreFront,
+};
 use crate::identity::{read_secret, SetupError, Verifier};
 use crate::protocol::session_id::{SessionIdKey, MIN_KEY_LEN};
 use crate::protocol::url::UrlMap;
+use crate::routing::canary::{Guard, GuardSettings, Share, TagKey};
+use crate::routing::rollout::Rollout;
 use crate::routing::{self, FarmUpstreams, Router, Upstreams};
 
 /// The live stores and the background services that keep their pools' health current.
@@ -57,10 +62,18 @@ pub fn prepare(config: &Config) -> Result<Prepared, Vec<ConfigIssue>> {
                 }
             }
         };
+        let rollout = match &store.backend {
+            Backend::StoreFront(sf) => match &sf.canary {
+                Some(c) => rollout(&format!("{key}.storefront.canary"), c, &mut issues),
+                None => None,
+            },
+            Backend::Farms(_) => None,
+        };
         if let Some(upstreams) = upstreams {
             stores.push(routing::Store {
                 config: store.clone(),
                 upstreams,
+                rollout,
             });
         }
     }
@@ -94,6 +107,39 @@ fn session_id_key(config: &Config, issues: &mut Issues) -> Option<SessionIdKey> 
     }
 }
 
+/// The live canary of a store: the launch-tag key read from its file, the forced-pool rule, the
+/// guard. `None` (with an issue) when the key file is unusable.
+fn rollout(key: &str, canary: &Canary, issues: &mut Issues) -> Option<Rollout> {
+    let tags = read_secret(&canary.launch_key_file)
+        .map_err(|e| e.to_string())
+        .and_then(|secret| {
+            TagKey::new(&secret).ok_or_else(|| "the key is shorter than 32 bytes".to_string())
+        });
+    let tags = match tags {
+        Ok(t) => t,
+        Err(problem) => {
+            issues.push(
+                format!("{key}.launch_key_file"),
+                problem,
+                "give a readable file of at least 32 random bytes, e.g. from `head -c 32 /dev/urandom | base64`",
+            );
+            return None;
+        }
+    };
+    // The configuration checked the share's range; an impossible value keeps the canary off.
+    let share = Share::from_percent(canary.share_percent).unwrap_or(Share::ZERO);
+    let guard = canary.guard.as_ref().map(|g| {
+        Guard::new(GuardSettings {
+            window: g.window,
+            buckets: g.buckets,
+            significance: g.significance,
+            min_canary_requests: g.min_canary_requests,
+            latency_p99_margin: g.latency_p99_margin,
+        })
+    });
+    Some(Rollout::new(share, canary.force.clone(), tags, guard))
+}
+
 /// Resolve `host:port` entries of `key` (each reported as `key[N]`).
 fn resolve(key: &str, entries: &[String], issues: &mut Issues) -> Vec<SocketAddr> {
     let mut addrs = Vec::new();
@@ -114,21 +160,18 @@ fn resolve(key: &str, entries: &[String], issues: &mut Issues) -> Vec<SocketAddr
 fn pool(
     key: &str,
     name: &str,
-    addrs: &[SocketAddr],
+    servers: &[(SocketAddr, usize)],
     check: Option<Check>,
     health: &mut Vec<Box<dyn ServiceWithDependents>>,
     issues: &mut Issues,
 ) -> Option<Pool> {
-    let built = match check {
-        Some((interval, check)) => {
-            Pool::with_health_check(name, addrs, interval, check).map(|(pool, service)| {
+    Pool::weighted(name, servers, check)
+        .map(|(pool, service)| {
+            if let Some(service) = service {
                 health.push(Box::new(service) as Box<dyn ServiceWithDependents>);
-                pool
-            })
-        }
-        None => Pool::new(addrs),
-    };
-    built
+            }
+            pool
+        })
         .map_err(|e| {
             issues.push(
                 key,
@@ -139,7 +182,7 @@ fn pool(
         .ok()
 }
 
-/// The StoreFront servers of store `key`.
+/// The StoreFront servers of store `key`: the stable pool and the canary pool, if any.
 fn servers(
     key: &str,
     store: &Store,
@@ -147,14 +190,28 @@ fn servers(
     health: &mut Vec<Box<dyn ServiceWithDependents>>,
     issues: &mut Issues,
 ) -> Option<Servers> {
-    let key = format!("{key}.storefront.upstreams");
-    let addrs = resolve(&key, &sf.upstreams, issues);
-    if addrs.len() != sf.upstreams.len() {
+    let key = format!("{key}.storefront");
+    let stable_key = format!("{key}.upstreams");
+    let addrs = resolve(&stable_key, &sf.upstreams, issues);
+    let canary_key = format!("{key}.canary.upstreams");
+    let canary_addrs = sf
+        .canary
+        .as_ref()
+        .map(|c| (c, resolve(&canary_key, &c.upstreams, issues)));
+    if addrs.len() != sf.upstreams.len()
+        || canary_addrs
+            .as_ref()
+            .is_some_and(|(c, a)| a.len() != c.upstreams.len())
+    {
         return None;
     }
-    // Every name the servers go by: as configured, as resolved, and the Host name.
+    // Every name the servers of both pools go by: as configured, as resolved, and the Host name.
     let mut names: Vec<String> = sf.upstreams.clone();
     names.extend(addrs.iter().map(SocketAddr::to_string));
+    if let Some((c, a)) = &canary_addrs {
+        names.extend(c.upstreams.iter().cloned());
+        names.extend(a.iter().map(SocketAddr::to_string));
+    }
     let url_map = UrlMap::new(
         &names
             .iter()
@@ -169,19 +226,103 @@ fn servers(
     names.retain(|a| !a.is_empty());
     names.sort();
     names.dedup();
-    let check = sf.health_check_interval.map(|interval| {
-        let mut tcp = TcpHealthCheck::new();
-        tcp.consecutive_failure = 1;
-        tcp.consecutive_success = 1;
-        (interval, tcp as Box<dyn HealthCheck + Send + Sync>)
-    });
-    let pool = pool(&key, &store.name, &addrs, check, health, issues)?;
+    let stable = weighted(&addrs, &sf.weights);
+    let check = health_check(
+        sf,
+        &sf.upstreams,
+        sf.health_check.as_ref(),
+        sf.health_check_interval,
+    );
+    let stable_pool = pool(&stable_key, &store.name, &stable, check, health, issues)?;
+    let canary = match &canary_addrs {
+        Some((c, a)) => {
+            let servers = weighted(a, &c.weights);
+            let check = health_check(
+                sf,
+                &c.upstreams,
+                c.health_check.as_ref(),
+                sf.health_check_interval,
+            );
+            let name = format!("{} canary", store.name);
+            Some(pool(&canary_key, &name, &servers, check, health, issues)?)
+        }
+        None => None,
+    };
     Some(Servers {
         settings: Arc::new(sf.clone()),
-        pool,
+        pool: stable_pool,
+        canary,
         url_map,
         names,
     })
+}
+
+/// Each resolved server with its configured weight.
+fn weighted(addrs: &[SocketAddr], weights: &[u32]) -> Vec<(SocketAddr, usize)> {
+    addrs
+        .iter()
+        .enumerate()
+        .map(|(j, a)| (*a, weights.get(j).map_or(1, |w| *w as usize)))
+        .collect()
+}
+
+/// The health check of a pool of `servers`: HTTP when configured, else the TCP check at
+/// `tcp_interval` (if on).
+fn health_check(
+    sf: &StoreFront,
+    servers: &[String],
+    http: Option<&HttpCheck>,
+    tcp_interval: Option<Duration>,
+) -> Option<Check> {
+    match http {
+        Some(h) => Some((h.interval, http_check(sf, servers, h))),
+        None => tcp_interval.map(|interval| {
+            let mut tcp = TcpHealthCheck::new();
+            tcp.consecutive_failure = 1;
+            tcp.consecutive_success = 1;
+            (interval, tcp as Box<dyn HealthCheck + Send + Sync>)
+        }),
+    }
+}
+
+/// An HTTP check asking `h.path` and expecting `h.status`. Pingora's check sends one `Host` to
+/// every server of a pool: the store's `host`, else the first server's address as configured.
+fn http_check(
+    sf: &StoreFront,
+    servers: &[String],
+    h: &HttpCheck,
+) -> Box<dyn HealthCheck + Send + Sync> {
+    let host = sf
+        .host
+        .clone()
+        .or_else(|| servers.first().cloned())
+        .unwrap_or_default();
+    let mut check = HttpHealthCheck::new(&host, sf.tls);
+    if let Ok(req) = RequestHeader::build("GET", h.path.as_bytes(), None) {
+        let mut req = req;
+        // The path is validated plain ASCII and the host a validated name: neither can fail.
+        let _ = req.insert_header(http::header::HOST, host.as_str());
+        let _ = req.insert_header(http::header::USER_AGENT, "sessiongate-health-check");
+        check.req = req;
+    }
+    let expected = h.status;
+    check.validator = Some(Box::new(move |resp: &ResponseHeader| {
+        if resp.status.as_u16() == expected {
+            Ok(())
+        } else {
+            pingora::Error::e_explain(
+                pingora::ErrorType::CustomCode("unexpected status", resp.status.as_u16()),
+                "during the HTTP health check",
+            )
+        }
+    }));
+    check.peer_template.options.connection_timeout = Some(sf.connect_timeout.min(h.timeout));
+    check.peer_template.options.total_connection_timeout = Some(h.timeout);
+    check.peer_template.options.read_timeout = Some(h.timeout);
+    check.peer_template.options.write_timeout = Some(h.timeout);
+    check.consecutive_failure = h.failures;
+    check.consecutive_success = h.successes;
+    Box::new(check)
 }
 
 /// The farms of store `key`, each with its pool of brokers.
@@ -217,7 +358,7 @@ fn members(
             None => None,
         };
         let name = format!("{} farm {}", store.name, farm.name);
-        if let Some(pool) = pool(&key, &name, &addrs, check, health, issues) {
+        if let Some(pool) = pool(&key, &name, &weighted(&addrs, &[]), check, health, issues) {
             members.push(FarmMember {
                 farm: farm.clone(),
                 pool,

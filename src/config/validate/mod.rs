@@ -1,6 +1,7 @@
 //! [`FileConfig`] → [`Config`]: every rule a file must meet, each failure reported with its key
 //! path and a fix. All problems are collected, not just the first.
 
+mod canary;
 mod farms;
 
 use std::collections::HashSet;
@@ -29,6 +30,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     let clients = clients(&file, &mut issues);
     let session_id_key_file = session_id_key_file(&file, &mut issues);
     let stores = stores(&file, &mut issues);
+    let admin_token_file = admin_token_file(&file, admin_listen, &mut issues);
     match (issues.0.is_empty(), admin_listen) {
         (true, Some(admin_listen)) => Ok(Config {
             listen,
@@ -40,6 +42,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             access_log: file.access_log.format,
             stores,
             session_id_key_file,
+            admin_token_file,
         }),
         _ => Err(issues.0),
     }
@@ -234,6 +237,34 @@ fn session_id_key_file(file: &FileConfig, issues: &mut Issues) -> Option<std::pa
         );
     }
     file.session_id_key_file.as_ref().map(Into::into)
+}
+
+/// The admin token file: required when a store has a canary (whose share `POST /canary/...`
+/// changes) and the admin listener is reachable from other hosts. It is read in wiring.
+fn admin_token_file(
+    file: &FileConfig,
+    admin_listen: Option<SocketAddr>,
+    issues: &mut Issues,
+) -> Option<std::path::PathBuf> {
+    let canary = file
+        .stores
+        .iter()
+        .any(|s| s.storefront.as_ref().is_some_and(|sf| sf.canary.is_some()));
+    let exposed = admin_listen.is_some_and(|a| !a.ip().is_loopback());
+    match &file.admin_token_file {
+        Some(f) if f.is_empty() => issues.push(
+            "admin_token_file",
+            "is empty",
+            "name a file holding the token, or remove the key",
+        ),
+        None if canary && exposed => issues.push(
+            "admin_token_file",
+            "is required when a store has a canary and admin_listen is not on loopback (anyone who reaches it could change the share)",
+            "create one with `head -c 32 /dev/urandom | base64 > /etc/sessiongate/admin.token` and name it here, or listen on 127.0.0.1",
+        ),
+        _ => {}
+    }
+    file.admin_token_file.as_ref().map(Into::into)
 }
 
 /// The runtime policy of a configured one.
@@ -451,12 +482,19 @@ fn storefront(
     public_url: &str,
     issues: &mut Issues,
 ) -> Option<StoreFront> {
-    let upstreams = addresses(
-        &format!("{key}.upstreams"),
-        &sf.upstreams,
-        "StoreFront servers",
-        issues,
-    );
+    let (upstreams, weights) = canary::weighted(&format!("{key}.upstreams"), &sf.upstreams, issues);
+    let health_check = sf
+        .health_check
+        .as_ref()
+        .map(|h| canary::health_check(&format!("{key}.health_check"), h, issues));
+    let canary = sf.canary.as_ref().map(|c| {
+        Arc::new(canary::canary(
+            &format!("{key}.canary"),
+            c,
+            health_check.as_ref(),
+            issues,
+        ))
+    });
     check_host(key, sf.host.as_ref(), sf.tls, issues);
     let upstream_path = if sf.upstream_path == "/" {
         Some(String::new())
@@ -478,7 +516,9 @@ fn storefront(
     }
     let upstream_path = upstream_path?;
     // The map itself is built in wiring, from the resolved names; its inputs are checked here.
-    UrlMap::new(&upstreams, &upstream_path, public_url).ok()?;
+    let mut all = upstreams.clone();
+    all.extend(canary.iter().flat_map(|c| c.upstreams.iter().cloned()));
+    UrlMap::new(&all, &upstream_path, public_url).ok()?;
     Some(StoreFront {
         upstreams,
         upstream_path,
@@ -489,5 +529,8 @@ fn storefront(
         max_response_bytes: sf.max_response_bytes,
         health_check_interval: (sf.health_check_interval_ms > 0)
             .then(|| Duration::from_millis(sf.health_check_interval_ms)),
+        weights,
+        health_check,
+        canary,
     })
 }
