@@ -148,3 +148,49 @@ fn logfmt_is_the_default() {
         assert!(line.contains(field), "{field} not in {line}");
     }
 }
+
+/// `X-Forwarded-For` is believed (and appended to) from a trusted proxy only; the client address
+/// it names is the one logged. 127.0.0.2 plays the trusted load balancer, 127.0.0.1 anyone else.
+#[test]
+fn forwarded_for_is_believed_from_trusted_proxies_only() {
+    let sim = Sim::demo();
+    let stores = store_yaml(
+        "/Citrix/Store",
+        "https://ws.example.com/Citrix/Store",
+        sim.addr,
+        "",
+    );
+    let gw = GatewayProcess::start(&stores, "trusted_proxies: [\"127.0.0.2/32\"]\n", &[]);
+    let spoof = [("X-Forwarded-For", "198.51.100.7, 203.0.113.9")];
+    let from = |ip: [u8; 4]| {
+        common::canary::send_from(std::net::IpAddr::from(ip), gw.addr, &available(&spoof))
+    };
+    let forwarded = |sim: &Sim| {
+        let last = sim.sim.requests().pop().unwrap();
+        let values: Vec<String> = last
+            .headers
+            .into_iter()
+            .filter(|(n, _)| n == "x-forwarded-for")
+            .map(|(_, v)| v)
+            .collect();
+        values.join(" | ")
+    };
+
+    assert_eq!(from([127, 0, 0, 1]).status, 200);
+    assert_eq!(
+        forwarded(&sim),
+        "127.0.0.1",
+        "an untrusted client's header is replaced"
+    );
+    assert_eq!(from([127, 0, 0, 2]).status, 200);
+    assert_eq!(
+        forwarded(&sim),
+        "198.51.100.7, 203.0.113.9, 127.0.0.2",
+        "a trusted proxy's header is appended to"
+    );
+
+    let lines = access_lines(&gw, " log=access ", 2);
+    assert!(lines[0].contains(" client=127.0.0.1 "), "{}", lines[0]);
+    // The nearest hop the trusted proxy vouches for, not the spoofable leftmost one.
+    assert!(lines[1].contains(" client=203.0.113.9 "), "{}", lines[1]);
+}

@@ -112,6 +112,9 @@ pub struct FileConfig {
     /// store has a canary.
     #[serde(default)]
     pub admin_token_file: Option<String>,
+    /// Networks of the proxies in front of the gateway whose `X-Forwarded-For` is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The access log: one line per request.

@@ -33,6 +33,8 @@ pub struct Config {
     pub session_id_key_file: Option<PathBuf>,
     /// The bearer token of the admin endpoints that change state, read in wiring.
     pub admin_token_file: Option<PathBuf>,
+    /// Proxies whose `X-Forwarded-For` is believed and appended to.
+    pub trusted_proxies: Vec<super::Cidr>,
 }
 
 /// Bounds on client connections.

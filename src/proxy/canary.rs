@@ -7,7 +7,6 @@
 //! The decision itself is pure ([`crate::routing::rollout`], [`crate::routing::canary`]); this
 //! module only gathers what the request carries and records the outcome in the context.
 
-use std::net::IpAddr;
 use std::time::Instant;
 
 use pingora::http::{RequestHeader, ResponseHeader};
@@ -32,14 +31,6 @@ pub struct ClientIds {
     pub client_name: Option<String>,
 }
 
-/// The client's address as the gateway saw it.
-fn client_ip(session: &Session) -> Option<IpAddr> {
-    session
-        .client_addr()
-        .and_then(|a| a.as_inet())
-        .map(|a| a.ip())
-}
-
 /// The pool `rollout` gives this request, recorded in `ctx` (`pool`, `forced`, and the key to
 /// set as the affinity cookie). `ids` is `None` on passthrough paths, whose key comes from the
 /// affinity cookie first; `tag` is the pool a launch tag named.
@@ -51,7 +42,8 @@ pub fn decide(
     ctx: &mut RequestCtx,
 ) -> PoolName {
     let headers = &session.req_header().headers;
-    let ip = client_ip(session);
+    // Behind trusted proxies, the address they forwarded (`client_addr`).
+    let ip = ctx.client.as_ref().map(|c| c.ip);
     let sent = cookie(headers, AFFINITY_COOKIE).and_then(ClientKey::from_cookie);
     let key = match (ids, sent) {
         (None, Some(key)) => key,

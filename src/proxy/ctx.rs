@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::client_addr::ClientAddr;
 use super::request_id::RequestId;
 use crate::metrics::ActiveQueryOutcome;
 use crate::routing::canary::{ClientKey, PoolName};
@@ -15,6 +16,8 @@ pub struct RequestCtx {
     pub started: Instant,
     /// Set when the header has been read (the first hook).
     pub request_id: RequestId,
+    /// The client (behind trusted proxies), set with the request id.
+    pub client: Option<ClientAddr>,
     /// Time a Sessions Service body may take to arrive whole.
     pub body_timeout: Duration,
     /// The store the path belongs to, once routed.
@@ -51,6 +54,7 @@ impl RequestCtx {
         RequestCtx {
             started: Instant::now(),
             request_id: RequestId::default(),
+            client: None,
             body_timeout,
             store: None,
             operation: None,

@@ -7,8 +7,9 @@ use bytes::Bytes;
 use pingora::http::RequestHeader;
 use pingora::proxy::Session;
 
+use super::ctx::RequestCtx;
 use super::error::GatewayError;
-use super::request_id::{self, RequestId};
+use super::request_id;
 use crate::backend::storefront::UpstreamError;
 
 /// Request headers the gateway sets itself on a sessions call, or that describe the client's
@@ -51,13 +52,15 @@ pub struct Canonical {
     pub accept: &'static str,
 }
 
-/// Replace any client-sent `X-Forwarded-For/-Host/-Proto` with the gateway's own view, and
-/// `X-Request-Id` with the request's id.
+/// Replace any client-sent `X-Forwarded-Host/-Proto` with the gateway's own view,
+/// `X-Forwarded-For` with the chain it believes ([`super::client_addr`]), and `X-Request-Id`
+/// with the request's id.
 pub fn add_forwarded_headers(
     session: &Session,
     req: &mut RequestHeader,
-    id: &RequestId,
+    ctx: &RequestCtx,
 ) -> pingora::Result<()> {
+    let (id, client) = (&ctx.request_id, ctx.client.as_ref());
     for name in [
         "x-forwarded-for",
         "x-forwarded-host",
@@ -68,12 +71,8 @@ pub fn add_forwarded_headers(
         req.remove_header(name);
     }
     req.insert_header(request_id::HEADER, id.as_str())?;
-    if let Some(ip) = session
-        .client_addr()
-        .and_then(|a| a.as_inet())
-        .map(|a| a.ip().to_string())
-    {
-        req.insert_header("x-forwarded-for", ip)?;
+    if let Some(client) = client {
+        req.insert_header("x-forwarded-for", client.forwarded_for.as_str())?;
     }
     if let Some(host) = session.req_header().headers.get("host") {
         req.insert_header("x-forwarded-host", host.clone())?;
@@ -90,7 +89,7 @@ pub fn sessions_request(
     target: &str,
     method: &str,
     canonical: Option<&Canonical>,
-    id: &RequestId,
+    ctx: &RequestCtx,
 ) -> Result<RequestHeader, GatewayError> {
     let broken = |_| GatewayError::Upstream(UpstreamError::Broken);
     let client = session.req_header();
@@ -104,7 +103,7 @@ pub fn sessions_request(
                 .map_err(broken)?;
         }
     }
-    add_forwarded_headers(session, &mut req, id).map_err(broken)?;
+    add_forwarded_headers(session, &mut req, ctx).map_err(broken)?;
     match canonical {
         Some(c) => {
             req.insert_header("content-type", c.content_type)

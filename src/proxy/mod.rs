@@ -11,6 +11,7 @@ pub mod answer;
 pub mod body;
 pub mod canary;
 pub mod checks;
+pub mod client_addr;
 pub mod connection;
 pub mod ctx;
 pub mod error;
@@ -32,6 +33,7 @@ use pingora::{Error, ErrorSource, ErrorType};
 
 use crate::backend::farm::FarmClient;
 use crate::backend::storefront::{StoreFrontClient, UpstreamError};
+use crate::config::Cidr;
 use crate::metrics;
 use crate::routing::canary::PoolName;
 use crate::routing::{Operation, Router, Upstreams};
@@ -46,6 +48,8 @@ pub struct Gateway {
     farms: Arc<FarmClient>,
     /// Time a Sessions Service body may take to arrive whole.
     body_timeout: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    trusted_proxies: Vec<Cidr>,
 }
 
 impl Gateway {
@@ -55,7 +59,25 @@ impl Gateway {
             storefront: StoreFrontClient::default(),
             farms: Arc::new(FarmClient::default()),
             body_timeout,
+            trusted_proxies: Vec::new(),
         }
+    }
+
+    /// Believe `X-Forwarded-For` from these networks (and append to it).
+    pub fn with_trusted_proxies(mut self, trusted: Vec<Cidr>) -> Gateway {
+        self.trusted_proxies = trusted;
+        self
+    }
+
+    /// The client behind the connection's peer.
+    fn client_addr(&self, session: &Session) -> Option<client_addr::ClientAddr> {
+        let peer = session.client_addr()?.as_inet()?.ip();
+        let values = session.req_header().headers.get_all("x-forwarded-for");
+        Some(client_addr::resolve(
+            peer,
+            values.iter().map(|v| v.as_bytes()),
+            |ip| self.trusted_proxies.iter().any(|c| c.contains(ip)),
+        ))
     }
 
     /// Answer with `error`, recording its reason; the connection stays open if the request body
@@ -115,6 +137,7 @@ impl ProxyHttp for Gateway {
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
         ctx.request_id = RequestId::for_request(&session.req_header().headers);
+        ctx.client = self.client_addr(session);
         let target = session
             .req_header()
             .uri
@@ -293,7 +316,7 @@ impl ProxyHttp for Gateway {
         tracing::info!(
             target: crate::logging::access::TARGET,
             request_id = ctx.request_id.as_str(),
-            client = %session.client_addr().map(|a| a.to_string()).unwrap_or_default(),
+            client = %ctx.client.as_ref().map(|c| c.ip.to_string()).unwrap_or_default(),
             method = %req.method,
             path = %req.uri.path(),
             store,

@@ -72,7 +72,7 @@ pub fn upstream_request(
     if let Some(rollout) = ctx.store.as_ref().and_then(|s| s.rollout.as_ref()) {
         canary::strip(rollout, req);
     }
-    forwarding::add_forwarded_headers(session, req, &ctx.request_id)
+    forwarding::add_forwarded_headers(session, req, ctx)
 }
 
 /// Point `Location` and challenges at the public side.

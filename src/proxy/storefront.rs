@@ -62,7 +62,7 @@ pub async fn serve(
     let method = if sessions { "POST" } else { "GET" };
     let path = servers.upstream_path(rest);
     let mut upstream =
-        forwarding::sessions_request(session, &path, method, canonical.as_ref(), &ctx.request_id)?;
+        forwarding::sessions_request(session, &path, method, canonical.as_ref(), ctx)?;
     if let Some(rollout) = rollout {
         canary::strip(rollout, &mut upstream);
     }

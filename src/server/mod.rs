@@ -55,7 +55,8 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
     server.bootstrap();
     let router = Arc::new(router);
     let clients = &config.clients;
-    let gateway = Gateway::new(router.clone(), clients.body_timeout);
+    let gateway = Gateway::new(router.clone(), clients.body_timeout)
+        .with_trusted_proxies(config.trusted_proxies.clone());
     let limits = ClientLimits {
         header: clients.header_timeout,
         idle: clients.idle_timeout,

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use super::{addresses, normalize_path, timeout};
-use crate::config::cidr::Cidr;
 use crate::config::error::Issues;
 use crate::config::file::{
     CanaryConfig, ForceConfig, GuardFileConfig, HealthCheckConfig, UpstreamConfig,
@@ -151,17 +150,7 @@ fn force(key: &str, f: &ForceConfig, issues: &mut Issues) -> Force {
             "list the networks operators test from, e.g. [\"10.1.0.0/16\"]",
         );
     }
-    let mut trusted = Vec::new();
-    for (j, t) in f.trusted.iter().enumerate() {
-        match Cidr::parse(t) {
-            Some(c) => trusted.push(c),
-            None => issues.push(
-                format!("{key}.trusted[{j}]"),
-                format!("`{t}` is not a network"),
-                "write address/prefix, e.g. 10.1.0.0/16 or fd00::/8 (prefix at most 32 or 128)",
-            ),
-        }
-    }
+    let trusted = super::networks(&format!("{key}.trusted"), &f.trusted, issues);
     Force {
         header: f.header.as_ref().map(|h| h.to_ascii_lowercase()),
         cookie: f.cookie.clone(),

@@ -15,6 +15,7 @@ use super::file::{DEFAULT_LISTEN, MAX_BODY_BYTES_CEILING};
 use super::runtime::{
     ActiveSessionPolicy, Backend, ChallengeTemplate, Clients, Config, Store, StoreFront,
 };
+use crate::config::cidr::Cidr;
 use crate::protocol::url::{AbsoluteUrl, UrlMap};
 
 /// Smallest body limit that still fits a real sessionparams document.
@@ -31,6 +32,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     let session_id_key_file = session_id_key_file(&file, &mut issues);
     let stores = stores(&file, &mut issues);
     let admin_token_file = admin_token_file(&file, admin_listen, &mut issues);
+    let trusted_proxies = networks("trusted_proxies", &file.trusted_proxies, &mut issues);
     match (issues.0.is_empty(), admin_listen) {
         (true, Some(admin_listen)) => Ok(Config {
             listen,
@@ -43,9 +45,26 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             stores,
             session_id_key_file,
             admin_token_file,
+            trusted_proxies,
         }),
         _ => Err(issues.0),
     }
+}
+
+/// A list of networks (`key[i]` names a bad one).
+fn networks(key: &str, list: &[String], issues: &mut Issues) -> Vec<Cidr> {
+    let mut networks = Vec::new();
+    for (j, t) in list.iter().enumerate() {
+        match Cidr::parse(t) {
+            Some(c) => networks.push(c),
+            None => issues.push(
+                format!("{key}[{j}]"),
+                format!("`{t}` is not a network"),
+                "write address/prefix, e.g. 10.1.0.0/16 or fd00::/8 (prefix at most 32 or 128)",
+            ),
+        }
+    }
+    networks
 }
 
 /// The client listeners and the admin listener.
