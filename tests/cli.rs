@@ -25,6 +25,7 @@ fn with_test_keys(text: &str, dir: &Path) -> String {
         ("idp-public.pem", "rs256-public.pem"),
         ("token-signing.key", "hs256.secret"),
         ("session-id.key", "hs256.secret"),
+        ("launch-tag.key", "hs256.secret"),
     ] {
         std::fs::copy(fixtures.join(source), dir.join(name)).unwrap();
     }
@@ -42,11 +43,13 @@ impl Drop for Child {
     }
 }
 
-/// `sessiongate demo` on fresh ports, and what it printed: its `curl` commands and its `TOKEN=`
-/// line, read up to the last command (the one for /metrics).
+/// `sessiongate demo` on fresh ports, and what it printed: its commands (`curl` and `for`
+/// lines) and its `TOKEN=` line, read up to its last line.
 struct Demo {
     listen: SocketAddr,
+    admin: SocketAddr,
     storefront: SocketAddr,
+    canary: SocketAddr,
     commands: Vec<String>,
     token_line: String,
     _child: Child,
@@ -54,7 +57,7 @@ struct Demo {
 
 impl Demo {
     fn start() -> Demo {
-        let (listen, admin, sf) = (free_addr(), free_addr(), free_addr());
+        let (listen, admin, sf, canary) = (free_addr(), free_addr(), free_addr(), free_addr());
         let (farm1, farm2) = (free_addr(), free_addr());
         let mut child = Child(
             bin()
@@ -66,6 +69,7 @@ impl Demo {
                     &admin.to_string(),
                 ])
                 .args(["--storefront-listen", &sf.to_string()])
+                .args(["--canary-listen", &canary.to_string()])
                 .args(["--farm1-listen", &farm1.to_string()])
                 .args(["--farm2-listen", &farm2.to_string()])
                 .stdout(Stdio::piped())
@@ -84,19 +88,21 @@ impl Demo {
         let mut commands = Vec::new();
         let mut token_line = String::new();
         while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
-            if line.starts_with("curl ") {
+            if line.starts_with("curl ") || line.starts_with("for ") {
                 commands.push(line.clone());
             }
             if line.starts_with("TOKEN=") {
                 token_line = line.clone();
             }
-            if line.contains("/metrics") {
+            if line == sessiongate::demo::DEMO_END {
                 break;
             }
         }
         Demo {
             listen,
+            admin,
             storefront: sf,
+            canary,
             commands,
             token_line,
             _child: child,
@@ -264,7 +270,7 @@ fn dash_c_serves_traffic_on_sockets_handed_over_with_dash_u() {
 fn demo_prints_commands_that_work() {
     let demo = Demo::start();
     let listen = demo.listen;
-    assert_eq!(demo.commands.len(), 7, "{:?}", demo.commands);
+    assert_eq!(demo.commands.len(), 17, "{:?}", demo.commands);
     assert!(
         demo.token_line.len() > 20,
         "the demo prints a token for the farm store"
@@ -314,4 +320,16 @@ fn demo_prints_commands_that_work() {
         metrics.contains("sessiongate_farm_active_session_queries_total{action=\"stripped\",farm=\"XA65\",store=\"legacy\"} 1"),
         "{metrics}"
     );
+    demo_canary_commands_work(&demo);
+}
+
+/// The canary part of the demo's output (commands 8 to 12).
+fn demo_canary_commands_work(demo: &Demo) {
+    let canary = &demo.commands[7..];
+    let fault_switch = format!("http://{}/__sim/fault", demo.canary);
+    let admin = format!("http://{}/canary", demo.admin);
+    assert!(canary[5].contains(&fault_switch), "{}", canary[5]);
+    assert!(canary[4].contains(&admin), "{}", canary[4]);
+    // The fault switch of the canary simulator, as printed (command 12 turns it off).
+    assert_eq!(demo.run(&canary[8]).trim(), "none");
 }
