@@ -1,6 +1,8 @@
 //! The admin listener: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers),
 //! `GET /readyz` (every store has a server that passes its health check). Other paths are 404.
 
+pub mod access;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
