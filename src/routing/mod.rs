@@ -3,6 +3,7 @@
 
 pub mod canary;
 pub mod operation;
+pub mod rollout;
 pub mod upstreams;
 
 use std::sync::Arc;
@@ -14,6 +15,8 @@ pub use upstreams::{FarmUpstreams, Upstreams};
 pub struct Store {
     pub config: Arc<crate::config::Store>,
     pub upstreams: Upstreams,
+    /// The live canary, when the store has a canary pool (StoreFront stores only).
+    pub rollout: Option<rollout::Rollout>,
 }
 
 /// The result of routing a request.
@@ -43,6 +46,18 @@ impl Router {
     /// All stores, in configuration order.
     pub fn stores(&self) -> &[Arc<Store>] {
         &self.stores
+    }
+
+    /// The store named `name` (its configured `name`, the metric label), for the admin listener.
+    pub fn by_name(&self, name: &str) -> Option<&Arc<Store>> {
+        self.stores.iter().find(|s| s.config.name == name)
+    }
+
+    /// The stores with a canary, in configuration order, for the admin listener.
+    pub fn canaries(&self) -> impl Iterator<Item = (&Arc<Store>, &rollout::Rollout)> {
+        self.stores
+            .iter()
+            .filter_map(|s| s.rollout.as_ref().map(|r| (s, r)))
     }
 
     /// Route a request target (path and query). `None` when no store serves it, or when the path

@@ -36,6 +36,7 @@ stores:
                 Store {
                     upstreams: Upstreams::StoreFront(servers),
                     config,
+                    rollout: None,
                 }
             })
             .collect(),

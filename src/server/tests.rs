@@ -117,25 +117,41 @@ fn a_valid_farm_store_is_wired() {
     assert_eq!(f.farms.members[0].farm.name, "A");
 }
 
-#[test]
-fn canary_store_gets_two_weighted_pools() {
-    let c = config::from_yaml(
+/// A StoreFront store with a canary whose launch key is `launch_key`.
+fn canary_yaml(launch_key: &str) -> String {
+    format!(
         r#"
 stores:
   - path: /Citrix/Store
     public_url: https://workspace.example.com/Citrix/Store
     storefront:
-      upstreams: ["127.0.0.1:81", {addr: "127.0.0.1:82", weight: 3}]
+      upstreams: ["127.0.0.1:81", {{addr: "127.0.0.1:82", weight: 3}}]
       upstream_path: /Citrix/Store
-      health_check: {path: /Citrix/Store/discovery}
+      health_check: {{path: /Citrix/Store/discovery}}
       canary:
         upstreams: ["127.0.0.1:91"]
-        launch_key_file: /nonexistent
-"#,
-        "t",
+        launch_key_file: {DIR}/tests/fixtures/identity/{launch_key}
+        share: 5
+"#
     )
-    .unwrap();
+}
+
+#[test]
+fn canary_launch_key_must_be_readable_and_long_enough() {
+    for file in ["no-such-file", "hs256-short.secret"] {
+        let found = issues(&canary_yaml(file));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].key, "stores[0].storefront.canary.launch_key_file");
+    }
+}
+
+#[test]
+fn canary_store_gets_two_weighted_pools() {
+    let c = config::from_yaml(&canary_yaml("hs256.secret"), "t").unwrap();
     let prepared = prepare(&c).unwrap();
+    let name = prepared.router.stores()[0].config.name.clone();
+    let rollout = prepared.router.by_name(&name).unwrap().rollout.as_ref();
+    assert_eq!(rollout.unwrap().share().percent(), 5.0);
     assert_eq!(prepared.health.len(), 2, "one HTTP health check per pool");
     let Upstreams::StoreFront(servers) = &prepared.router.stores()[0].upstreams else {
         panic!("a StoreFront store");

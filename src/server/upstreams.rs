@@ -15,11 +15,13 @@ use crate::backend::farm::{FarmMember, Farms, NfuseHealthCheck};
 use crate::backend::pool::Pool;
 use crate::backend::storefront::Servers;
 use crate::config::{
-    Backend, Config, ConfigIssue, HttpCheck, IdentitySource, Issues, Store, StoreFront,
+    Backend, Canary, Config, ConfigIssue, HttpCheck, IdentitySource, Issues, Store, StoreFront,
 };
 use crate::identity::{read_secret, SetupError, Verifier};
 use crate::protocol::session_id::{SessionIdKey, MIN_KEY_LEN};
 use crate::protocol::url::UrlMap;
+use crate::routing::canary::{Guard, GuardSettings, Share, TagKey};
+use crate::routing::rollout::Rollout;
 use crate::routing::{self, FarmUpstreams, Router, Upstreams};
 
 /// The live stores and the background services that keep their pools' health current.
@@ -60,10 +62,18 @@ pub fn prepare(config: &Config) -> Result<Prepared, Vec<ConfigIssue>> {
                 }
             }
         };
+        let rollout = match &store.backend {
+            Backend::StoreFront(sf) => match &sf.canary {
+                Some(c) => rollout(&format!("{key}.storefront.canary"), c, &mut issues),
+                None => None,
+            },
+            Backend::Farms(_) => None,
+        };
         if let Some(upstreams) = upstreams {
             stores.push(routing::Store {
                 config: store.clone(),
                 upstreams,
+                rollout,
             });
         }
     }
@@ -95,6 +105,39 @@ fn session_id_key(config: &Config, issues: &mut Issues) -> Option<SessionIdKey> 
             None
         }
     }
+}
+
+/// The live canary of a store: the launch-tag key read from its file, the forced-pool rule, the
+/// guard. `None` (with an issue) when the key file is unusable.
+fn rollout(key: &str, canary: &Canary, issues: &mut Issues) -> Option<Rollout> {
+    let tags = read_secret(&canary.launch_key_file)
+        .map_err(|e| e.to_string())
+        .and_then(|secret| {
+            TagKey::new(&secret).ok_or_else(|| "the key is shorter than 32 bytes".to_string())
+        });
+    let tags = match tags {
+        Ok(t) => t,
+        Err(problem) => {
+            issues.push(
+                format!("{key}.launch_key_file"),
+                problem,
+                "give a readable file of at least 32 random bytes, e.g. from `head -c 32 /dev/urandom | base64`",
+            );
+            return None;
+        }
+    };
+    // The configuration checked the share's range; an impossible value keeps the canary off.
+    let share = Share::from_percent(canary.share_percent).unwrap_or(Share::ZERO);
+    let guard = canary.guard.as_ref().map(|g| {
+        Guard::new(GuardSettings {
+            window: g.window,
+            buckets: g.buckets,
+            significance: g.significance,
+            min_canary_requests: g.min_canary_requests,
+            latency_p99_margin: g.latency_p99_margin,
+        })
+    });
+    Some(Rollout::new(share, canary.force.clone(), tags, guard))
 }
 
 /// Resolve `host:port` entries of `key` (each reported as `key[N]`).
