@@ -169,10 +169,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// resolved, key files read, verifiers built), each problem with its key.
 fn check(path: &str) -> Result<config::Config, config::ConfigError> {
     let config = config::load(path)?;
-    server::prepare(&config).map_err(|issues| config::ConfigError::Invalid {
-        origin: path.to_string(),
-        issues,
-    })?;
+    let mut issues = server::prepare(&config).err().unwrap_or_default();
+    issues.extend(server::admin_access(&config).err().unwrap_or_default());
+    if !issues.is_empty() {
+        return Err(config::ConfigError::Invalid {
+            origin: path.to_string(),
+            issues,
+        });
+    }
     Ok(config)
 }
 

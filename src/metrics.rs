@@ -27,6 +27,8 @@ pub const TOKEN_VERIFICATIONS_TOTAL: &str = "sessiongate_token_verifications_tot
 pub const BUILD_INFO: &str = "sessiongate_build_info";
 pub const CLIENT_CONNECTIONS: &str = "sessiongate_client_connections";
 pub const CLIENT_CONNECTIONS_DROPPED_TOTAL: &str = "sessiongate_client_connections_dropped_total";
+pub const CANARY_OPERATOR_CHANGES_TOTAL: &str = "sessiongate_canary_operator_changes_total";
+pub const ADMIN_DENIED_TOTAL: &str = "sessiongate_admin_denied_total";
 
 /// Store label for requests that matched no store.
 pub const NO_STORE: &str = "none";
@@ -146,6 +148,10 @@ struct Metrics {
     client_connections: IntGauge,
     /// `reason` ([`ConnectionDrop`]).
     client_connections_dropped: IntCounterVec,
+    /// `store`: shares set through the admin listener.
+    canary_operator_changes: IntCounterVec,
+    /// `reason` (`unauthorized`, `forbidden`): admin changes refused.
+    admin_denied: IntCounterVec,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
@@ -257,6 +263,16 @@ impl Metrics {
                     "Client connections the gateway closed itself, by reason.",
                     &["reason"],
                 ),
+                canary_operator_changes: counter(
+                    CANARY_OPERATOR_CHANGES_TOTAL,
+                    "Canary shares set through the admin listener (POST /canary/{store}), by store.",
+                    &["store"],
+                ),
+                admin_denied: counter(
+                    ADMIN_DENIED_TOTAL,
+                    "Admin changes refused: unauthorized (no or wrong token) or forbidden.",
+                    &["reason"],
+                ),
             }
         })
     }
@@ -364,6 +380,22 @@ pub fn connection_dropped(reason: ConnectionDrop) {
     Metrics::get()
         .client_connections_dropped
         .with_label_values(&[reason.as_str()])
+        .inc();
+}
+
+/// A canary share set by an operator through the admin listener.
+pub fn canary_operator_change(store: &str) {
+    Metrics::get()
+        .canary_operator_changes
+        .with_label_values(&[store])
+        .inc();
+}
+
+/// An admin change refused (`reason` from [`crate::admin::access::Denied::as_str`]).
+pub fn admin_denied(reason: &str) {
+    Metrics::get()
+        .admin_denied
+        .with_label_values(&[reason])
         .inc();
 }
 

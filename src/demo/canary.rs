@@ -59,7 +59,7 @@ pub fn instructions(c: &CanaryDemo<'_>, first: u32) -> String {
             body(device)
         )
     };
-    let loop_rounds = c.min_requests + c.min_requests / 4;
+    let loop_rounds = c.min_requests + c.min_requests / 2;
     let (n, admin, sim, store, header) =
         (first, c.admin, c.canary_sim, c.store_path, c.force_header);
     format!(
@@ -73,10 +73,11 @@ pub fn instructions(c: &CanaryDemo<'_>, first: u32) -> String {
          # {n2}. The split as the gateway counted it, and the canary as the admin listener sees it:\n\
          curl -s http://{admin}/metrics | grep '^sessiongate_requests_total.*pool='\n\
          curl -s http://{admin}/canary\n\n\
-         # {n3}. Make the canary fail (its fault switch), then send each pool {loop_rounds} requests: the guard\n\
-         #    compares them and rolls the canary back (share 0, state rolled_back, the evidence in /canary):\n\
+         # {n3}. Make the canary fail (its fault switch), then send each pool {loop_rounds} requests over a few\n\
+         #    seconds: the guard compares the pools once a second and rolls the canary back (share 0,\n\
+         #    state rolled_back, the evidence in /canary; the gateway logs it too):\n\
          curl -s -X POST http://{sim}/__sim/fault --data 500\n\
-         for i in $(seq {loop_rounds}); do for pool in stable canary; do curl -s -o /dev/null -w \"$pool:%{{http_code}} \" -X POST {sessions}/available {ALICE} {HEADERS} -H \"{header}: $pool\" --data {plain}; done; done; echo\n\
+         for i in $(seq {loop_rounds}); do for pool in stable canary; do curl -s -o /dev/null -w \"$pool:%{{http_code}} \" -X POST {sessions}/available {ALICE} {HEADERS} -H \"{header}: $pool\" --data {plain}; done; sleep 0.1; done; echo\n\
          curl -s http://{admin}/canary\n\n\
          # {n4}. Repair the canary and resume at {pct}% (the admin listener is on loopback: no token needed):\n\
          curl -s -X POST http://{sim}/__sim/fault --data none\n\
