@@ -26,6 +26,7 @@ fn with_test_keys(text: &str, dir: &Path) -> String {
         ("token-signing.key", "hs256.secret"),
         ("session-id.key", "hs256.secret"),
         ("launch-tag.key", "hs256.secret"),
+        ("admin.token", "hs256.secret"),
     ] {
         std::fs::copy(fixtures.join(source), dir.join(name)).unwrap();
     }
