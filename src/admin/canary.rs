@@ -79,8 +79,8 @@ pub fn parse_change(body: &[u8]) -> Result<Share, ChangeError> {
         return Err(ChangeError::TooLarge);
     }
     let change: ChangeBody = serde_json::from_slice(body).map_err(|e| {
-        // serde_json's message names the problem and its place, never more than the input's
-        // structure; the body itself is not echoed.
+        // serde_json's message names the problem and its place (it may quote a short piece of
+        // the body back to its sender, in this JSON answer only: it is never logged).
         ChangeError::Malformed(e.to_string())
     })?;
     Share::from_percent(change.share).ok_or(ChangeError::OutOfRange)
