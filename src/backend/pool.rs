@@ -66,6 +66,12 @@ impl Pool {
             .and_then(|b| b.addr.as_inet().copied())
     }
 
+    /// Does any server currently pass its health check?
+    pub fn any_healthy(&self) -> bool {
+        let backends = self.lb.backends();
+        backends.get_backend().iter().any(|b| backends.ready(b))
+    }
+
     /// Every server with whether it currently passes its health check.
     pub fn health(&self) -> Vec<(SocketAddr, bool)> {
         let backends = self.lb.backends();

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::metrics::ActiveQueryOutcome;
+use crate::routing::canary::{ClientKey, PoolName};
+use crate::routing::rollout::Forced;
 use crate::routing::{Operation, Store};
 
 /// Per-request state; `logging` turns it into metrics and the access log line.
@@ -29,6 +31,14 @@ pub struct RequestCtx {
     pub connect_timed_out: bool,
     /// What the active-session policy did, when the request asked for active sessions.
     pub active_query: Option<ActiveQueryOutcome>,
+    /// Stores with a canary: the pool decided for the request, then the one that served it.
+    pub pool: Option<PoolName>,
+    /// What a forcing header or cookie led to, if the request carried one.
+    pub forced: Option<Forced>,
+    /// The canary was decided but had no healthy server: stable served.
+    pub fell_back: bool,
+    /// The client's key, when the answer must set it as the affinity cookie.
+    pub affinity: Option<ClientKey>,
 }
 
 impl RequestCtx {
@@ -45,6 +55,10 @@ impl RequestCtx {
             upstream_error: None,
             connect_timed_out: false,
             active_query: None,
+            pool: None,
+            forced: None,
+            fell_back: false,
+            affinity: None,
         }
     }
 }

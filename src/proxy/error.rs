@@ -70,6 +70,9 @@ pub enum GatewayError {
     Params(ParamsError),
     #[error("no session has this id")]
     SessionNotFound,
+    /// A launch URL's canary tag does not open: the URL was not handed out by this gateway.
+    #[error("the launch URL's pool tag is not valid")]
+    LaunchTag,
     #[error("the token was not accepted ({})", .0.label())]
     Token(IdentityError),
     /// A passthrough request's exchange failed.
@@ -88,7 +91,7 @@ impl GatewayError {
     /// The HTTP status of the answer.
     pub fn status(&self) -> u16 {
         match self {
-            GatewayError::NoRoute | GatewayError::SessionNotFound => 404,
+            GatewayError::NoRoute | GatewayError::SessionNotFound | GatewayError::LaunchTag => 404,
             GatewayError::MethodNotAllowed => 405,
             GatewayError::Unauthorized(_) => 401,
             GatewayError::NotAcceptable(_) => 406,
@@ -137,6 +140,7 @@ impl GatewayError {
             GatewayError::BodyTimeout => "body_timeout",
             GatewayError::Params(p) => p.reason(),
             GatewayError::SessionNotFound => "session_not_found",
+            GatewayError::LaunchTag => "launch_tag_invalid",
             GatewayError::Token(IdentityError::Unavailable) => "token_service_unavailable",
             GatewayError::Token(IdentityError::Expired) => "token_expired",
             GatewayError::Token(IdentityError::Invalid) => "token_invalid",
@@ -255,6 +259,7 @@ mod tests {
         let cases: Vec<(GatewayError, u16, &str)> = vec![
             (GatewayError::NoRoute, 404, "no_route"),
             (GatewayError::MethodNotAllowed, 405, "method_not_allowed"),
+            (GatewayError::LaunchTag, 404, "launch_tag_invalid"),
             (
                 GatewayError::Unauthorized(AuthError::Missing),
                 401,

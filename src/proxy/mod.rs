@@ -9,6 +9,7 @@
 
 pub mod answer;
 pub mod body;
+pub mod canary;
 pub mod checks;
 pub mod connection;
 pub mod ctx;
@@ -138,20 +139,14 @@ impl ProxyHttp for Gateway {
         let served = match (&operation, &store.upstreams) {
             (Operation::Passthrough, Upstreams::StoreFront(servers)) => {
                 ctx.upstream_target = Some(servers.upstream_path(rest));
+                if let Some(rollout) = &store.rollout {
+                    canary::decide(rollout, session, None, None, ctx);
+                }
                 return Ok(false);
             }
             (Operation::Reserved | Operation::Passthrough, _) => Err(GatewayError::NoRoute),
             (op, Upstreams::StoreFront(servers)) => {
-                storefront::serve(
-                    &self.storefront,
-                    session,
-                    &store.config,
-                    servers,
-                    op,
-                    rest,
-                    ctx,
-                )
-                .await
+                storefront::serve(&self.storefront, session, &store, servers, op, rest, ctx).await
             }
             (Operation::Endpoints, Upstreams::Farms(_)) => {
                 farms::endpoints(session, &store.config).await
@@ -212,9 +207,9 @@ impl ProxyHttp for Gateway {
         &self,
         session: &mut Session,
         upstream_response: &mut ResponseHeader,
-        _ctx: &mut RequestCtx,
+        ctx: &mut RequestCtx,
     ) -> pingora::Result<()> {
-        passthrough::downstream_response(session, upstream_response);
+        passthrough::downstream_response(session, upstream_response, ctx);
         Ok(())
     }
 

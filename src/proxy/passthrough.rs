@@ -7,15 +7,22 @@ use pingora::proxy::Session;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType};
 
+use super::canary;
 use super::ctx::RequestCtx;
 use super::forwarding;
 use crate::backend::storefront::response::rewrite_headers;
 use crate::backend::storefront::Servers;
-use crate::routing::Upstreams;
+use crate::routing::canary::PoolName;
+use crate::routing::{Store, Upstreams};
 
 /// The StoreFront servers of the request's store.
 fn servers(ctx: &RequestCtx) -> pingora::Result<&Servers> {
-    match ctx.store.as_deref().map(|s| &s.upstreams) {
+    servers_of(ctx.store.as_deref())
+}
+
+/// The StoreFront servers of `store`.
+fn servers_of(store: Option<&Store>) -> pingora::Result<&Servers> {
+    match store.map(|s| &s.upstreams) {
         Some(Upstreams::StoreFront(servers)) => Ok(servers),
         Some(Upstreams::Farms(_)) => {
             Error::e_explain(ErrorType::InternalError, "passthrough to a farm store")
@@ -24,10 +31,19 @@ fn servers(ctx: &RequestCtx) -> pingora::Result<&Servers> {
     }
 }
 
-/// Choose the server for this attempt; `None` when every server is down or already failed.
+/// Choose the server for this attempt; `None` when every server is down or already failed. The
+/// first attempt settles the pool (the canary falls back to stable when it has no healthy
+/// server); retries stay in it.
 pub fn peer(ctx: &mut RequestCtx) -> pingora::Result<Box<HttpPeer>> {
-    let servers = servers(ctx)?;
-    let Some(addr) = servers.pool.select(&ctx.tried) else {
+    // A clone of the store's `Arc`, so the servers can be borrowed while `ctx` is written.
+    let store = ctx.store.clone();
+    let servers = servers_of(store.as_deref())?;
+    let pool = if ctx.tried.is_empty() {
+        canary::resolve(servers, ctx)
+    } else {
+        servers.named(ctx.pool.unwrap_or(PoolName::Stable))
+    };
+    let Some(addr) = pool.select(&ctx.tried) else {
         return Error::e_explain(ErrorType::ConnectNoRoute, "no StoreFront server available");
     };
     let peer = servers.target().peer(addr);
@@ -53,6 +69,9 @@ pub fn upstream_request(
         req.remove_header(name.as_str());
     }
     req.insert_header("host", servers.target().host_header(addr))?;
+    if let Some(rollout) = ctx.store.as_ref().and_then(|s| s.rollout.as_ref()) {
+        canary::strip(rollout, req);
+    }
     forwarding::add_forwarded_headers(session, req)
 }
 
@@ -65,8 +84,12 @@ pub fn upstream_response(resp: &mut ResponseHeader, ctx: &RequestCtx) -> pingora
 }
 
 /// HTTP/1.0 clients cannot read the chunked framing Pingora adds to answers without a length:
-/// they get a body delimited by the connection's close instead.
-pub fn downstream_response(session: &mut Session, resp: &mut ResponseHeader) {
+/// they get a body delimited by the connection's close instead. On a store with a canary, the
+/// affinity cookie is set when the client lacks it.
+pub fn downstream_response(session: &mut Session, resp: &mut ResponseHeader, ctx: &RequestCtx) {
+    if let Some(store) = &ctx.store {
+        canary::set_affinity(resp, &store.config, ctx);
+    }
     if session.req_header().version == http::Version::HTTP_10
         && resp.headers.contains_key("transfer-encoding")
     {

@@ -16,13 +16,21 @@ use std::time::{Duration, Instant};
 
 use http::HeaderMap;
 
-use super::canary::{choose, ClientKey, Counts, Evidence, Guard, PoolName, Share, TagKey, Verdict};
-use crate::config::Force;
+use super::canary::{
+    choose, open, seal, ClientKey, Counts, Evidence, Guard, PoolName, Share, TagKey, Verdict,
+};
+use crate::config::{Force, Store};
 
+/// Query parameter of a launch URL that carries the launch tag.
+pub const LAUNCH_TAG_PARAM: &str = "pool_tag";
 /// Longest forced-pool value looked at (`stable` / `canary`).
 const MAX_FORCE_VALUE: usize = 16;
 /// Longest `Cookie` header scanned for a cookie; longer ones are not read for canary purposes.
 const MAX_COOKIE_HEADER: usize = 8 * 1024;
+
+/// A launch URL's tag that does not open: the launch is answered 404.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadTag;
 
 /// What a forcing header or cookie led to (metric label values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +236,39 @@ impl Rollout {
             .filter(|v| v.len() <= MAX_FORCE_VALUE)
             .and_then(|v| PoolName::parse(v.trim()));
         Some(pool.map_or(Forced::Invalid, Forced::Honoured))
+    }
+
+    /// The public launch URL of `session_id` handed out from `pool`: the store's launch URL with
+    /// the launch tag that leads back to `pool`.
+    pub fn launch_url(&self, store: &Store, session_id: &str, pool: PoolName) -> String {
+        let tag = seal(&self.tags, &store.path, session_id, pool);
+        format!("{}?{LAUNCH_TAG_PARAM}={tag}", store.launch_url(session_id))
+    }
+
+    /// The pool a launch of `session_id` goes to, from the query of its URL: `Ok(None)` without
+    /// a tag (a URL handed out before the canary; the split decides), `Err(BadTag)` when a tag is
+    /// there but does not open (forged, altered, for another store or session, repeated).
+    pub fn launch_pool(
+        &self,
+        store: &Store,
+        session_id: &str,
+        query: Option<&str>,
+    ) -> Result<Option<PoolName>, BadTag> {
+        let mut tags = query
+            .unwrap_or("")
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .filter(|(k, _)| *k == LAUNCH_TAG_PARAM)
+            .map(|(_, v)| v);
+        let Some(tag) = tags.next() else {
+            return Ok(None);
+        };
+        if tags.next().is_some() {
+            return Err(BadTag);
+        }
+        open(&self.tags, &store.path, session_id, tag)
+            .map(Some)
+            .ok_or(BadTag)
     }
 
     /// The forcing header and cookie names, to keep them from the servers.

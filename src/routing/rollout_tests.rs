@@ -133,3 +133,37 @@ fn record_tests_once_per_bucket_and_rolls_back_once() {
     r.set_share(Share::from_percent(5.0).unwrap());
     assert_eq!(r.window(t2), (Counts::default(), Counts::default()));
 }
+
+#[test]
+fn launch_urls_lead_back_to_their_pool_and_tampering_is_refused() {
+    let config = crate::config::from_yaml(
+        r#"
+stores:
+  - path: /Citrix/Store
+    public_url: https://workspace.example.com/Citrix/Store
+    storefront: {upstreams: ["127.0.0.1:81"], upstream_path: /Citrix/Store}
+"#,
+        "t",
+    )
+    .unwrap();
+    let store = &config.stores[0];
+    let r = rollout(5.0);
+    let url = r.launch_url(store, "abc-1", PoolName::Canary);
+    let (base, query) = url.split_once('?').unwrap();
+    assert_eq!(base, store.launch_url("abc-1"));
+    assert_eq!(
+        r.launch_pool(store, "abc-1", Some(query)),
+        Ok(Some(PoolName::Canary))
+    );
+    assert_eq!(r.launch_pool(store, "abc-1", None), Ok(None));
+    assert_eq!(r.launch_pool(store, "abc-1", Some("x=1")), Ok(None));
+    assert_eq!(r.launch_pool(store, "abc-2", Some(query)), Err(BadTag));
+    let flipped = query.replacen("pool_tag=c.", "pool_tag=s.", 1);
+    assert_eq!(r.launch_pool(store, "abc-1", Some(&flipped)), Err(BadTag));
+    let twice = format!("{query}&{query}");
+    assert_eq!(r.launch_pool(store, "abc-1", Some(&twice)), Err(BadTag));
+    assert_eq!(
+        r.launch_pool(store, "abc-1", Some("pool_tag=")),
+        Err(BadTag)
+    );
+}

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod canary;
 pub mod corpus;
 pub mod farm;
 pub mod introspection;

@@ -20,6 +20,7 @@ use crate::config::{ActiveSessionPolicy, StoreFront};
 use crate::metrics::ActiveQueryOutcome;
 use crate::protocol::session_params::SessionParams;
 use crate::protocol::url::UrlMap;
+use crate::routing::canary::PoolName;
 
 /// Why a Sessions Service call to StoreFront gave the client no answer of the server's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +63,24 @@ impl Servers {
         }
     }
 
+    /// The pool that serves a request meant for `wanted`, and its name: the canary when asked
+    /// for and one of its servers passes its check, else the stable pool (the caller counts
+    /// the fallback when the names differ).
+    pub fn pick(&self, wanted: PoolName) -> (PoolName, &Pool) {
+        match (&self.canary, wanted) {
+            (Some(canary), PoolName::Canary) if canary.any_healthy() => (PoolName::Canary, canary),
+            _ => (PoolName::Stable, &self.pool),
+        }
+    }
+
+    /// The pool named `name` as decided (the stable pool when the store has no canary).
+    pub fn named(&self, name: PoolName) -> &Pool {
+        match (&self.canary, name) {
+            (Some(canary), PoolName::Canary) => canary,
+            _ => &self.pool,
+        }
+    }
+
     /// The upstream path of `rest`, a path below the store.
     pub fn upstream_path(&self, rest: &str) -> String {
         format!("{}/{}", self.settings.upstream_path, rest)
@@ -94,12 +113,13 @@ pub struct StoreFrontClient {
 }
 
 impl StoreFrontClient {
-    /// Send `request` with `body` to a server of `servers` and read the whole answer (bounded by
+    /// Send `request` with `body` to a server of `pool` (one of `servers`' pools) and read the whole answer (bounded by
     /// the store's `max_response_bytes`). The exchange's `elapsed` counts failed connects to
     /// other servers too: they are part of what the call cost.
     pub async fn send(
         &self,
         servers: &Servers,
+        pool: &Pool,
         request: RequestHeader,
         body: Bytes,
     ) -> Result<Exchange, StoreFrontError> {
@@ -107,7 +127,7 @@ impl StoreFrontClient {
         let target = servers.target();
         let mut tried: Vec<SocketAddr> = Vec::new();
         let mut timed_out = false;
-        while let Some(addr) = servers.pool.select(&tried) {
+        while let Some(addr) = pool.select(&tried) {
             tried.push(addr);
             match self.http.exchange(&target, addr, &request, &body).await {
                 Ok(exchange) => return Ok(with_elapsed(exchange, started.elapsed())),

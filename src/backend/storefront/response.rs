@@ -117,12 +117,17 @@ fn mentions_upstream(body: &[u8], servers: &Servers) -> bool {
     })
 }
 
-/// The client's answer for a Sessions Service or endpoints exchange.
+/// The public launch URL of a session id (the store's, or one carrying a canary's launch tag).
+pub type LaunchUrl<'a> = &'a dyn Fn(&str) -> String;
+
+/// The client's answer for a Sessions Service or endpoints exchange; `launch_url` writes the
+/// launch URLs of a session list.
 pub fn build(
     store: &Store,
     servers: &Servers,
     asked: Asked,
     exchange: Exchange,
+    launch_url: LaunchUrl<'_>,
 ) -> Result<(ResponseHeader, Bytes), StoreFrontError> {
     let bad = |_| StoreFrontError::BadAnswer;
     let Exchange {
@@ -143,7 +148,7 @@ pub fn build(
     rewrite_headers(&mut header, store, &servers.url_map).map_err(bad)?;
     let content_type = upstream.headers.get("content-type").map(|v| v.as_bytes());
     let (body, media_type) = if success {
-        success_body(store, servers, asked, body, content_type)?
+        success_body(store, servers, asked, body, content_type, launch_url)?
     } else if mentions_upstream(&body, servers) {
         // Error pages are passed on unless they would show the upstream's name.
         header.remove_header("content-type");
@@ -172,10 +177,11 @@ fn success_body(
     asked: Asked,
     body: Bytes,
     content_type: Option<&[u8]>,
+    launch_url: LaunchUrl<'_>,
 ) -> Result<(Bytes, Option<&'static str>), StoreFrontError> {
     match asked {
         Asked::SessionList => {
-            let rewritten = session_state::rewrite_launch_urls(&body, &|id| store.launch_url(id))
+            let rewritten = session_state::rewrite_launch_urls(&body, launch_url)
                 .map_err(|e| {
                     tracing::warn!(store = %store.name, error = %e, "unreadable sessionState from StoreFront");
                     StoreFrontError::BadAnswer
