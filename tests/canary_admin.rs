@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde_json::Value;
+use sessiongate::routing::canary::{choose, ClientKey, PoolName, Share};
+use sessiongate::sim::storefront::StoreFrontSim;
 
 /// An admin token for the tests (44 characters, like `head -c 32 /dev/urandom | base64`).
 const TOKEN: &str = "c2Vzc2lvbmdhdGUtdGVzdC1hZG1pbi10b2tlbi0wMDAx";
@@ -235,5 +237,80 @@ fn an_unusable_token_file_fails_the_check() {
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!(issues[0].key, "admin_token_file");
         assert!(issues[0].problem.contains(problem), "{issues:?}");
+    }
+}
+
+/// A stable and a canary simulator, each naming itself in `x-sim-server`.
+fn named_sims() -> (Sim, Sim) {
+    let stable = Sim::start(StoreFrontSim::demo());
+    stable.sim.set_server_name("stable");
+    let canary = Sim::start(StoreFrontSim::demo());
+    canary.sim.set_server_name("canary");
+    (stable, canary)
+}
+
+/// The pool at `percent` of a request with this deviceId (clientName `C`), as the gateway
+/// decides it.
+fn pool_at(percent: f64, device: &str) -> PoolName {
+    let (key, _) = ClientKey::derive(Some(device), Some("C"), None, None);
+    choose(Share::from_percent(percent).unwrap(), key)
+}
+
+/// The first `device-N` whose pool at each share of `shares` is the one given.
+fn device(shares: &[(f64, PoolName)]) -> String {
+    (1..100_000)
+        .map(|i| format!("device-{i}"))
+        .find(|d| shares.iter().all(|(p, pool)| pool_at(*p, d) == *pool))
+        .unwrap()
+}
+
+/// Which simulator answered an `available` of `device`, and the status.
+fn answered_by(gw: &Gateway, device: &str) -> (u16, String) {
+    let r = available(
+        gw,
+        ALICE,
+        &params("C", &format!("<deviceId>{device}</deviceId>")),
+    );
+    (r.status, r.header("x-sim-server").unwrap_or("").to_string())
+}
+
+#[test]
+fn post_moves_devices_between_pools() {
+    let (stable, canary) = named_sims();
+    let gw = Gateway::start_with_stores(&canary_store(
+        "admin_split",
+        stable.addr,
+        canary.addr,
+        10.0,
+        "{enabled: false}",
+    ));
+    let early = device(&[(10.0, PoolName::Canary)]);
+    let late = device(&[(10.0, PoolName::Stable), (50.0, PoolName::Canary)]);
+    let never = device(&[(50.0, PoolName::Stable)]);
+    for _ in 0..2 {
+        assert_eq!(answered_by(&gw, &early), (200, "canary".into()));
+        assert_eq!(answered_by(&gw, &late), (200, "stable".into()));
+    }
+    assert_eq!(
+        post(&gw, "/Citrix/Store", None, r#"{"share": 50}"#).status,
+        200
+    );
+    assert_eq!(
+        answered_by(&gw, &late),
+        (200, "canary".into()),
+        "raised: it moves in"
+    );
+    assert_eq!(
+        answered_by(&gw, &early),
+        (200, "canary".into()),
+        "and nobody moves out"
+    );
+    assert_eq!(answered_by(&gw, &never), (200, "stable".into()));
+    assert_eq!(
+        post(&gw, "/Citrix/Store", None, r#"{"share": 0}"#).status,
+        200
+    );
+    for d in [&early, &late, &never] {
+        assert_eq!(answered_by(&gw, d), (200, "stable".into()), "{d}");
     }
 }
