@@ -1,5 +1,5 @@
 //! The admin listener: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers),
-//! `GET /readyz` (every store has a server that passes its health check), and the canary
+//! `GET /readyz` (every store has a stable server that passes its health check), and the canary
 //! endpoints (`GET /canary`, `GET|POST /canary/{store}`, see [`canary`]), whose changes are
 //! guarded by [`access`]. Other paths are 404.
 
@@ -16,6 +16,7 @@ use pingora::services::listening::Service;
 
 use self::access::MutationAccess;
 use crate::metrics;
+use crate::routing::canary::PoolName;
 use crate::routing::Router;
 
 /// Serves the admin paths.
@@ -38,21 +39,29 @@ impl AdminApp {
         service
     }
 
-    /// Refresh `sessiongate_backend_up` from the pools; the stores with no server up.
+    /// Refresh `sessiongate_backend_up` from the pools and `sessiongate_canary_share_percent`
+    /// from the live canaries; the stores with no server up.
     fn refresh_backends(&self) -> Vec<&str> {
         let mut down = Vec::new();
         for store in self.router.stores() {
             let name = store.config.name.as_str();
+            if let Some(rollout) = &store.rollout {
+                metrics::canary_share(name, rollout.share().percent());
+            }
             let health: Vec<_> = store
                 .upstreams
-                .pools()
+                .named_pools()
                 .into_iter()
-                .flat_map(|p| p.health())
+                .flat_map(|(pool, p)| p.health().into_iter().map(move |h| (pool, h)))
                 .collect();
-            for (addr, up) in &health {
-                metrics::backend_up(name, &addr.to_string(), *up);
+            for (pool, (addr, up)) in &health {
+                metrics::backend_up(name, pool.as_str(), &addr.to_string(), *up);
             }
-            if !health.iter().any(|(_, up)| *up) {
+            // The canary falls back to stable, never the other way: stable must have a server.
+            if !health
+                .iter()
+                .any(|(pool, (_, up))| *pool == PoolName::Stable && *up)
+            {
                 down.push(name);
             }
         }

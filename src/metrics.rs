@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use pingora_prometheus::prometheus::{
-    self, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    self, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
 };
 
 pub const REQUESTS_TOTAL: &str = "sessiongate_requests_total";
@@ -27,11 +27,18 @@ pub const TOKEN_VERIFICATIONS_TOTAL: &str = "sessiongate_token_verifications_tot
 pub const BUILD_INFO: &str = "sessiongate_build_info";
 pub const CLIENT_CONNECTIONS: &str = "sessiongate_client_connections";
 pub const CLIENT_CONNECTIONS_DROPPED_TOTAL: &str = "sessiongate_client_connections_dropped_total";
+pub const CANARY_SHARE_PERCENT: &str = "sessiongate_canary_share_percent";
+pub const CANARY_ROLLBACKS_TOTAL: &str = "sessiongate_canary_rollbacks_total";
+pub const CANARY_FORCED_TOTAL: &str = "sessiongate_canary_forced_total";
+pub const CANARY_FALLBACKS_TOTAL: &str = "sessiongate_canary_fallbacks_total";
 pub const CANARY_OPERATOR_CHANGES_TOTAL: &str = "sessiongate_canary_operator_changes_total";
 pub const ADMIN_DENIED_TOTAL: &str = "sessiongate_admin_denied_total";
 
 /// Store label for requests that matched no store.
 pub const NO_STORE: &str = "none";
+/// Pool label of everything not served by a canary: stores without one, farm stores, requests
+/// answered before a pool was chosen.
+pub const STABLE_POOL: &str = "stable";
 
 /// Latency buckets (seconds): sessions calls take milliseconds to a few seconds.
 const DURATION_BUCKETS: &[f64] = &[
@@ -118,21 +125,29 @@ pub fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// The labels of one answered request (`pool`: `stable` or `canary`, see [`STABLE_POOL`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLabels<'a> {
+    pub store: &'a str,
+    pub operation: &'a str,
+    pub pool: &'a str,
+}
+
 /// The registered metric families.
 struct Metrics {
-    /// `store`, `operation`, `status_class`.
+    /// `store`, `operation`, `pool`, `status_class`.
     requests: IntCounterVec,
-    /// `store`, `operation`.
+    /// `store`, `operation`, `pool`.
     request_duration: HistogramVec,
     /// `store`, `reason`.
     rejections: IntCounterVec,
-    /// `store`, `kind`.
+    /// `store`, `kind`, `pool`.
     upstream_errors: IntCounterVec,
     /// `store`.
     upstream_duration: HistogramVec,
     /// `store`, `outcome`.
     active_session_queries: IntCounterVec,
-    /// `store`, `backend` (configured address; set from health checks).
+    /// `store`, `pool`, `backend` (server address; set from health checks).
     backend_up: IntGaugeVec,
     /// `store`, `farm`, `request` (NFuse request type), `outcome`.
     farm_requests: IntCounterVec,
@@ -148,6 +163,14 @@ struct Metrics {
     client_connections: IntGauge,
     /// `reason` ([`ConnectionDrop`]).
     client_connections_dropped: IntCounterVec,
+    /// `store`: the canary's live share, percent.
+    canary_share: GaugeVec,
+    /// `store`, `cause` (`errors`, `latency`).
+    canary_rollbacks: IntCounterVec,
+    /// `store`, `outcome` (`honoured`, `untrusted`, `invalid`).
+    canary_forced: IntCounterVec,
+    /// `store`: canary requests served by stable because no canary server was healthy.
+    canary_fallbacks: IntCounterVec,
     /// `store`: shares set through the admin listener.
     canary_operator_changes: IntCounterVec,
     /// `reason` (`unauthorized`, `forbidden`): admin changes refused.
@@ -185,6 +208,11 @@ fn gauge(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
 }
 
 #[allow(clippy::expect_used)]
+fn float_gauge(name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    register(GaugeVec::new(Opts::new(name, help), labels).expect("constant metric definition"))
+}
+
+#[allow(clippy::expect_used)]
 fn plain_gauge(name: &str, help: &str) -> IntGauge {
     register(IntGauge::new(name, help).expect("constant metric definition"))
 }
@@ -199,13 +227,13 @@ impl Metrics {
             Metrics {
                 requests: counter(
                     REQUESTS_TOTAL,
-                    "Requests answered, by store, operation and status class.",
-                    &["store", "operation", "status_class"],
+                    "Requests answered, by store, operation, pool and status class.",
+                    &["store", "operation", "pool", "status_class"],
                 ),
                 request_duration: histogram(
                     REQUEST_DURATION_SECONDS,
                     "Time from request header to the end of the answer.",
-                    &["store", "operation"],
+                    &["store", "operation", "pool"],
                 ),
                 rejections: counter(
                     REJECTIONS_TOTAL,
@@ -214,8 +242,8 @@ impl Metrics {
                 ),
                 upstream_errors: counter(
                     UPSTREAM_ERRORS_TOTAL,
-                    "Failed exchanges with upstream servers, by kind.",
-                    &["store", "kind"],
+                    "Failed exchanges with upstream servers, by kind and pool.",
+                    &["store", "kind", "pool"],
                 ),
                 upstream_duration: histogram(
                     UPSTREAM_DURATION_SECONDS,
@@ -229,8 +257,8 @@ impl Metrics {
                 ),
                 backend_up: gauge(
                     BACKEND_UP,
-                    "1 when the backend passes its health check, 0 otherwise.",
-                    &["store", "backend"],
+                    "1 when the backend passes its health check, 0 otherwise, by pool.",
+                    &["store", "pool", "backend"],
                 ),
                 farm_requests: counter(
                     FARM_REQUESTS_TOTAL,
@@ -263,6 +291,26 @@ impl Metrics {
                     "Client connections the gateway closed itself, by reason.",
                     &["reason"],
                 ),
+                canary_share: float_gauge(
+                    CANARY_SHARE_PERCENT,
+                    "Share of clients routed to the canary pool now, percent.",
+                    &["store"],
+                ),
+                canary_rollbacks: counter(
+                    CANARY_ROLLBACKS_TOTAL,
+                    "Automatic canary rollbacks by the guard, by cause.",
+                    &["store", "cause"],
+                ),
+                canary_forced: counter(
+                    CANARY_FORCED_TOTAL,
+                    "Requests carrying the forced-pool header or cookie, by outcome.",
+                    &["store", "outcome"],
+                ),
+                canary_fallbacks: counter(
+                    CANARY_FALLBACKS_TOTAL,
+                    "Canary requests served by the stable pool: no canary server was healthy.",
+                    &["store"],
+                ),
                 canary_operator_changes: counter(
                     CANARY_OPERATOR_CHANGES_TOTAL,
                     "Canary shares set through the admin listener (POST /canary/{store}), by store.",
@@ -290,13 +338,18 @@ pub fn render() -> Vec<u8> {
 }
 
 /// A request answered: `status` 0 means no answer was written (the client left).
-pub fn request(store: &str, operation: &str, status: u16, elapsed: Duration) {
+pub fn request(labels: RequestLabels<'_>, status: u16, elapsed: Duration) {
+    let RequestLabels {
+        store,
+        operation,
+        pool,
+    } = labels;
     let m = Metrics::get();
     m.requests
-        .with_label_values(&[store, operation, status_class(status)])
+        .with_label_values(&[store, operation, pool, status_class(status)])
         .inc();
     m.request_duration
-        .with_label_values(&[store, operation])
+        .with_label_values(&[store, operation, pool])
         .observe(elapsed.as_secs_f64());
 }
 
@@ -308,11 +361,11 @@ pub fn rejection(store: &str, reason: &str) {
         .inc();
 }
 
-/// A failed exchange with an upstream, by kind (a closed set).
-pub fn upstream_error(store: &str, kind: &str) {
+/// A failed exchange with an upstream of `pool`, by kind (a closed set).
+pub fn upstream_error(store: &str, kind: &str, pool: &str) {
     Metrics::get()
         .upstream_errors
-        .with_label_values(&[store, kind])
+        .with_label_values(&[store, kind, pool])
         .inc();
 }
 
@@ -332,12 +385,61 @@ pub fn active_session_query(store: &str, outcome: ActiveQueryOutcome) {
         .inc();
 }
 
-/// Whether a backend (its configured address) passes its health check.
-pub fn backend_up(store: &str, backend: &str, up: bool) {
+/// Whether a backend of `pool` (its address) passes its health check.
+pub fn backend_up(store: &str, pool: &str, backend: &str, up: bool) {
     Metrics::get()
         .backend_up
-        .with_label_values(&[store, backend])
+        .with_label_values(&[store, pool, backend])
         .set(i64::from(up));
+}
+
+/// The canary's live share, percent.
+pub fn canary_share(store: &str, percent: f64) {
+    Metrics::get()
+        .canary_share
+        .with_label_values(&[store])
+        .set(percent);
+}
+
+/// The guard rolled the canary back (`cause`: `errors`, `latency`).
+pub fn canary_rollback(store: &str, cause: &str) {
+    Metrics::get()
+        .canary_rollbacks
+        .with_label_values(&[store, cause])
+        .inc();
+}
+
+/// A request carried the forced-pool header or cookie (`outcome`: `honoured`, `untrusted`,
+/// `invalid`).
+pub fn canary_forced(store: &str, outcome: &str) {
+    Metrics::get()
+        .canary_forced
+        .with_label_values(&[store, outcome])
+        .inc();
+}
+
+/// A canary request served by stable: no canary server was healthy.
+pub fn canary_fallback(store: &str) {
+    Metrics::get()
+        .canary_fallbacks
+        .with_label_values(&[store])
+        .inc();
+}
+
+/// A canary share set by an operator through the admin listener.
+pub fn canary_operator_change(store: &str) {
+    Metrics::get()
+        .canary_operator_changes
+        .with_label_values(&[store])
+        .inc();
+}
+
+/// An admin change refused (`reason` from [`crate::admin::access::Denied::as_str`]).
+pub fn admin_denied(reason: &str) {
+    Metrics::get()
+        .admin_denied
+        .with_label_values(&[reason])
+        .inc();
 }
 
 /// One NFuse request to a farm, failover included: its type, outcome and time.
@@ -380,22 +482,6 @@ pub fn connection_dropped(reason: ConnectionDrop) {
     Metrics::get()
         .client_connections_dropped
         .with_label_values(&[reason.as_str()])
-        .inc();
-}
-
-/// A canary share set by an operator through the admin listener.
-pub fn canary_operator_change(store: &str) {
-    Metrics::get()
-        .canary_operator_changes
-        .with_label_values(&[store])
-        .inc();
-}
-
-/// An admin change refused (`reason` from [`crate::admin::access::Denied::as_str`]).
-pub fn admin_denied(reason: &str) {
-    Metrics::get()
-        .admin_denied
-        .with_label_values(&[reason])
         .inc();
 }
 

@@ -30,13 +30,13 @@ fn metrics_count_what_happened() {
     let exactly = [
         (
             format!(
-                "sessiongate_requests_total{{operation=\"available\",status_class=\"2xx\",{s}}}"
+                "sessiongate_requests_total{{operation=\"available\",pool=\"stable\",status_class=\"2xx\",{s}}}"
             ),
             2.0,
         ),
         (
             format!(
-                "sessiongate_requests_total{{operation=\"available\",status_class=\"4xx\",{s}}}"
+                "sessiongate_requests_total{{operation=\"available\",pool=\"stable\",status_class=\"4xx\",{s}}}"
             ),
             2.0,
         ),
@@ -49,7 +49,7 @@ fn metrics_count_what_happened() {
             1.0,
         ),
         (
-            format!("sessiongate_request_duration_seconds_count{{operation=\"available\",{s}}}"),
+            format!("sessiongate_request_duration_seconds_count{{operation=\"available\",pool=\"stable\",{s}}}"),
             4.0,
         ),
     ];
@@ -82,7 +82,7 @@ fn upstream_errors_are_counted_by_kind() {
     assert_eq!(available(&gw, ALICE, &params("C", "")).status, 502);
     assert_eq!(
         gw.metric(
-            "sessiongate_upstream_errors_total{kind=\"connect_failed\",store=\"errors_store\"}",
+            "sessiongate_upstream_errors_total{kind=\"connect_failed\",pool=\"stable\",store=\"errors_store\"}",
             1.0
         ),
         1.0
@@ -112,7 +112,7 @@ fn health_and_readiness() {
         .unwrap()
         .starts_with("text/plain; version=0.0.4"));
     assert!(m.text().contains(&format!(
-        "sessiongate_backend_up{{backend=\"{}\",store=\"store\"}} 1",
+        "sessiongate_backend_up{{backend=\"{}\",pool=\"stable\",store=\"store\"}} 1",
         sim.addr
     )));
 }

@@ -27,16 +27,19 @@ fn untrusted() -> IpAddr {
 }
 
 /// A store at `share` with forcing allowed from 127.0.0.2 only.
-fn forcing_store(pools: &Pools, share: f64) -> Gateway {
+fn forcing_store(pools: &Pools, name: &str, share: f64) -> Gateway {
     let force = format!(
         "        force: {{header: X-Sessiongate-Pool, cookie: sessiongate_pool, trusted: [\"{TRUSTED}/32\"]}}\n{NO_GUARD}"
     );
-    Gateway::start_with_stores(&canary_store(
-        &[pools.stable.addr],
-        &[pools.canary.addr],
-        share,
-        "      health_check_interval_ms: 0\n",
-        &force,
+    Gateway::start_with_stores(&named(
+        name,
+        &canary_store(
+            &[pools.stable.addr],
+            &[pools.canary.addr],
+            share,
+            "      health_check_interval_ms: 0\n",
+            &force,
+        ),
     ))
 }
 
@@ -140,7 +143,7 @@ fn one_device_one_pool_and_the_share_holds() {
 #[test]
 fn forced_pool_is_honoured_from_trusted_networks_only() {
     let pools = Pools::demo();
-    let gw = forcing_store(&pools, 0.0);
+    let gw = forcing_store(&pools, "forced", 0.0);
     let forced = |pool: &str| {
         with_header(
             sessions_post(
@@ -194,6 +197,11 @@ fn forced_pool_is_honoured_from_trusted_networks_only() {
     assert_eq!(cookies, vec!["a=1"], "only the client's own cookies go on");
     let (who, _) = pools.answered(|| send_from(untrusted(), gw.addr, &by_cookie));
     assert_eq!(who, Answered::Stable);
+    for (outcome, count) in [("honoured", 2.0), ("untrusted", 2.0), ("invalid", 1.0)] {
+        let sample =
+            format!("sessiongate_canary_forced_total{{outcome=\"{outcome}\",store=\"forced\"}}");
+        assert_eq!(gw.metric(&sample, count), count, "{sample}");
+    }
 }
 
 /// The path and query of every launch URL of a listing.
@@ -212,7 +220,7 @@ fn launch_paths(r: &Response) -> Vec<String> {
 #[test]
 fn launch_follows_its_tag_and_a_tampered_tag_is_404() {
     let pools = Pools::demo();
-    let gw = forcing_store(&pools, 0.0);
+    let gw = forcing_store(&pools, "launch", 0.0);
     // A listing served by the canary (forced from the trusted address) hands out canary tags.
     let listing = sessions_post(
         "/Citrix/Store/sessions/v1/available",
@@ -271,12 +279,15 @@ fn launch_follows_its_tag_and_a_tampered_tag_is_404() {
 fn a_canary_server_that_dies_leaves_rotation_and_comes_back() {
     let pools = Pools::demo();
     let check = "      health_check: {path: /Citrix/Store/endpoints/v1, interval_ms: 100, timeout_ms: 100, failures: 1, successes: 1}\n";
-    let gw = Gateway::start_with_stores(&canary_store(
-        &[pools.stable.addr],
-        &[pools.canary.addr],
-        100.0,
-        check,
-        NO_GUARD,
+    let gw = Gateway::start_with_stores(&named(
+        "dying",
+        &canary_store(
+            &[pools.stable.addr],
+            &[pools.canary.addr],
+            100.0,
+            check,
+            NO_GUARD,
+        ),
     ));
     let who = || pools.answered(|| list_for(&gw, "d-3")).0;
     assert_eq!(
@@ -296,6 +307,15 @@ fn a_canary_server_that_dies_leaves_rotation_and_comes_back() {
     );
     let fell_back = stable.sim.requests().iter().any(|q| body_names(q, "d-3"));
     assert!(fell_back, "stable served the canary's client");
+    let text = gw.metrics();
+    assert!(
+        text.contains("sessiongate_canary_fallbacks_total{store=\"dying\"}"),
+        "{text}"
+    );
+    let down = format!(
+        "sessiongate_backend_up{{backend=\"{canary_addr}\",pool=\"canary\",store=\"dying\"}} 0"
+    );
+    assert!(text.contains(&down), "{down} in {text}");
     let _back = sim_at(canary_sim.clone(), canary_addr);
     let mut n = 0;
     let returned = poll_until(

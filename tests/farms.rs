@@ -588,7 +588,9 @@ fn brokers_are_health_checked_with_an_nfuse_request() {
     );
     let up = |addr: SocketAddr, want: f64| {
         gw.metric(
-            &format!("sessiongate_backend_up{{backend=\"{addr}\",store=\"legacy\"}}"),
+            &format!(
+                "sessiongate_backend_up{{backend=\"{addr}\",pool=\"stable\",store=\"legacy\"}}"
+            ),
             want,
         )
     };

@@ -8,6 +8,7 @@
 //! module only gathers what the request carries and records the outcome in the context.
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::proxy::Session;
@@ -16,8 +17,9 @@ use super::ctx::RequestCtx;
 use crate::backend::storefront::Servers;
 use crate::backend::Pool;
 use crate::config::Store;
+use crate::metrics;
 use crate::protocol::citrix_auth;
-use crate::routing::canary::{ClientKey, PoolName};
+use crate::routing::canary::{ClientKey, Evidence, PoolName};
 use crate::routing::rollout::{cookie, without_cookie, Forced, Rollout};
 
 /// The affinity cookie: the client's key on the ring (unsigned: see `ClientKey::to_cookie`).
@@ -146,4 +148,47 @@ pub fn set_affinity(header: &mut ResponseHeader, store: &Store, ctx: &RequestCtx
     );
     // Store paths are validated plain ASCII: the value is a valid header value.
     let _ = header.append_header(http::header::SET_COOKIE, value);
+}
+
+/// A finished request of a store with a canary: count the forcing attempt and the fallback, and
+/// report the outcome to the guard (failed = a 5xx answer or an upstream error; a client that
+/// left before any answer says nothing about the pool). A rollback is logged and counted here.
+pub fn finished(rollout: &Rollout, store: &str, status: u16, ctx: &RequestCtx) {
+    if let Some(forced) = ctx.forced {
+        metrics::canary_forced(store, forced.as_str());
+    }
+    if ctx.fell_back {
+        metrics::canary_fallback(store);
+    }
+    let Some(pool) = ctx.pool else {
+        return;
+    };
+    let upstream_failed = ctx.upstream_error.is_some();
+    if status == 0 && !upstream_failed {
+        return;
+    }
+    let failed = upstream_failed || status >= 500;
+    let now = Instant::now();
+    if let Some(evidence) = rollout.record(pool, failed, now.duration_since(ctx.started), now) {
+        rolled_back(store, &evidence);
+    }
+}
+
+/// The one log line and the counter of a rollback.
+fn rolled_back(store: &str, e: &Evidence) {
+    metrics::canary_rollback(store, e.cause.as_str());
+    metrics::canary_share(store, 0.0);
+    tracing::warn!(
+        store,
+        cause = e.cause.as_str(),
+        canary_rate = e.canary_rate,
+        stable_rate = e.stable_rate,
+        canary_failures = e.canary.failures,
+        canary_requests = e.canary.requests,
+        stable_failures = e.stable.failures,
+        stable_requests = e.stable.requests,
+        z = e.z,
+        p_value = e.p_value,
+        "canary rolled back: share set to 0 until an operator raises it"
+    );
 }

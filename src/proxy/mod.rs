@@ -32,6 +32,7 @@ use pingora::{Error, ErrorSource, ErrorType};
 use crate::backend::farm::FarmClient;
 use crate::backend::storefront::{StoreFrontClient, UpstreamError};
 use crate::metrics;
+use crate::routing::canary::PoolName;
 use crate::routing::{Operation, Router, Upstreams};
 pub use ctx::RequestCtx;
 pub use error::GatewayError;
@@ -265,12 +266,21 @@ impl ProxyHttp for Gateway {
             .as_ref()
             .map_or(metrics::NO_STORE, |s| s.config.name.as_str());
         let operation = ctx.operation.as_ref().map_or("none", Operation::label);
-        metrics::request(store, operation, status, ctx.started.elapsed());
+        let pool = ctx.pool.map_or(metrics::STABLE_POOL, PoolName::as_str);
+        let labels = metrics::RequestLabels {
+            store,
+            operation,
+            pool,
+        };
+        metrics::request(labels, status, ctx.started.elapsed());
         if let Some(reason) = ctx.reason {
             metrics::rejection(store, reason);
         }
         if let Some(kind) = ctx.upstream_error {
-            metrics::upstream_error(store, kind);
+            metrics::upstream_error(store, kind, pool);
+        }
+        if let Some(rollout) = ctx.store.as_ref().and_then(|s| s.rollout.as_ref()) {
+            canary::finished(rollout, store, status, ctx);
         }
         if let Some(outcome) = ctx.active_query {
             metrics::active_session_query(store, outcome);
@@ -283,6 +293,7 @@ impl ProxyHttp for Gateway {
             path = %req.uri.path(),
             store,
             operation,
+            pool,
             status,
             reason = ctx.reason.or(ctx.upstream_error).unwrap_or("-"),
             backend = %ctx.backend.map(|b| b.to_string()).unwrap_or_default(),

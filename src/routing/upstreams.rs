@@ -8,6 +8,7 @@ use crate::backend::farm::Farms;
 use crate::backend::storefront::Servers;
 use crate::backend::Pool;
 use crate::identity::Verifier;
+use crate::routing::canary::PoolName;
 
 /// What serves a store.
 pub enum Upstreams {
@@ -27,11 +28,22 @@ pub struct FarmUpstreams {
 impl Upstreams {
     /// Every pool, for health reporting.
     pub fn pools(&self) -> Vec<&Pool> {
+        self.named_pools().into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// Every pool with its name (a farm's brokers count as the store's stable pool), for the
+    /// `pool` label of health metrics.
+    pub fn named_pools(&self) -> Vec<(PoolName, &Pool)> {
         match self {
-            Upstreams::StoreFront(servers) => std::iter::once(&servers.pool)
-                .chain(&servers.canary)
+            Upstreams::StoreFront(servers) => std::iter::once((PoolName::Stable, &servers.pool))
+                .chain(servers.canary.iter().map(|c| (PoolName::Canary, c)))
                 .collect(),
-            Upstreams::Farms(f) => f.farms.members.iter().map(|m| &m.pool).collect(),
+            Upstreams::Farms(f) => f
+                .farms
+                .members
+                .iter()
+                .map(|m| (PoolName::Stable, &m.pool))
+                .collect(),
         }
     }
 }

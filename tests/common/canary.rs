@@ -149,3 +149,9 @@ pub fn launch_request(path_and_query: &str) -> Vec<u8> {
         &super::launch_params("C"),
     )
 }
+
+/// `store` (a [`canary_store`]) with the metric label `name`: the metrics registry is shared by
+/// every test of a binary.
+pub fn named(name: &str, store: &str) -> String {
+    store.replacen("\n", &format!("\n    name: {name}\n"), 1)
+}
