@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 use sessiongate::routing::canary::{choose, ClientKey, PoolName, Share};
 use sessiongate::sim::storefront::StoreFrontSim;
+use std::time::Duration;
 
 /// An admin token for the tests (44 characters, like `head -c 32 /dev/urandom | base64`).
 const TOKEN: &str = "c2Vzc2lvbmdhdGUtdGVzdC1hZG1pbi10b2tlbi0wMDAx";
@@ -313,4 +314,62 @@ fn post_moves_devices_between_pools() {
     for d in [&early, &late, &never] {
         assert_eq!(answered_by(&gw, d), (200, "stable".into()), "{d}");
     }
+}
+
+#[test]
+fn resume_after_a_rollback() {
+    let (stable, canary) = named_sims();
+    let gw = Gateway::start_with_stores(&canary_store(
+        "admin_resume",
+        stable.addr,
+        canary.addr,
+        50.0,
+        "{window_ms: 10000, buckets: 20, significance: 0.001, min_canary_requests: 20}",
+    ));
+    let to_canary = device(&[(50.0, PoolName::Canary)]);
+    let to_stable = device(&[(50.0, PoolName::Stable)]);
+    // The canary fails, switched on over HTTP as a human would.
+    let r = send(canary.addr, &request("POST", "/__sim/fault", &[], "500"));
+    assert_eq!(r.status, 200);
+    // Traffic to both pools until the guard, which tests once per 0.5 s bucket, rolls back.
+    let state = poll_until(
+        Duration::from_secs(20),
+        || {
+            answered_by(&gw, &to_canary);
+            answered_by(&gw, &to_stable);
+            canary_of(&gw)
+        },
+        |c| c["state"] == "rolled_back",
+    );
+    assert_eq!(state["state"], "rolled_back", "{state}");
+    assert_eq!(state["share_percent"], 0.0);
+    let evidence = &state["last_rollback"];
+    assert_eq!(evidence["cause"], "errors", "{state}");
+    assert!(
+        evidence["canary"]["requests"].as_u64().unwrap() >= 20,
+        "{state}"
+    );
+    assert_eq!(evidence["canary_rate"], 1.0, "{state}");
+    assert_eq!(evidence["stable_rate"], 0.0, "{state}");
+    assert!(evidence["p_value"].as_f64().unwrap() < 0.001, "{state}");
+    assert!(evidence["z"].as_f64().unwrap() > 3.0, "{state}");
+    assert_eq!(
+        answered_by(&gw, &to_canary),
+        (200, "stable".into()),
+        "share 0"
+    );
+
+    // Repaired, then resumed by an operator.
+    assert_eq!(
+        send(canary.addr, &request("POST", "/__sim/fault", &[], "none")).status,
+        200
+    );
+    let r = post(&gw, "/Citrix/Store", None, r#"{"share": 50}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let resumed = json(&r);
+    assert_eq!(resumed["state"], "active");
+    assert_eq!(resumed["share_percent"], 50.0);
+    assert_eq!(resumed["last_rollback"], *evidence, "the evidence stays");
+    assert_eq!(resumed["window"]["canary"]["requests"], 0, "a fresh window");
+    assert_eq!(answered_by(&gw, &to_canary), (200, "canary".into()));
 }

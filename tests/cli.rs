@@ -331,6 +331,34 @@ fn demo_canary_commands_work(demo: &Demo) {
     let admin = format!("http://{}/canary", demo.admin);
     assert!(canary[5].contains(&fault_switch), "{}", canary[5]);
     assert!(canary[4].contains(&admin), "{}", canary[4]);
-    // The fault switch of the canary simulator, as printed (command 12 turns it off).
+    // 8: two devices, two pools, each simulator naming itself; 9: forced from loopback.
+    for (i, pool) in [(0, "stable"), (1, "canary"), (0, "stable"), (2, "canary")] {
+        let out = demo.run(&canary[i]);
+        assert_eq!(out.trim(), format!("x-sim-server: {pool}"), "{}", canary[i]);
+    }
+    // 10: the split counted by pool, and the canary as the admin listener sees it.
+    let split = demo.run(&canary[3]);
+    assert!(split.contains("pool=\"canary\""), "{split}");
+    let state = demo.run(&canary[4]);
+    assert!(state.contains("\"state\":\"active\""), "{state}");
+    // 11: the canary fails, the loop's canary requests get 500s, the guard rolls back.
+    assert_eq!(demo.run(&canary[5]).trim(), "500");
+    let looped = demo.run(&canary[6]);
+    assert!(
+        looped.contains("canary:500") && looped.contains("stable:200"),
+        "{looped}"
+    );
+    let state = poll_until(
+        Duration::from_secs(10),
+        || demo.run(&canary[7]),
+        |s| s.contains("rolled_back"),
+    );
+    assert!(state.contains("\"state\":\"rolled_back\""), "{state}");
+    assert!(state.contains("\"cause\":\"errors\""), "{state}");
+    // 12: repaired and resumed.
     assert_eq!(demo.run(&canary[8]).trim(), "none");
+    let resumed = demo.run(&canary[9]);
+    assert!(resumed.contains("\"state\":\"active\""), "{resumed}");
+    assert!(resumed.contains("\"share_percent\":10.0"), "{resumed}");
+    assert_eq!(demo.run(&canary[1]).trim(), "x-sim-server: canary");
 }
