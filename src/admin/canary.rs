@@ -78,6 +78,10 @@ pub fn parse_change(body: &[u8]) -> Result<Share, ChangeError> {
     if body.len() > MAX_CHANGE_BODY {
         return Err(ChangeError::TooLarge);
     }
+    // serde's derived struct also accepts a sequence (`[5]`): only an object is the shape.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ChangeError::Malformed("not a JSON object".into()));
+    }
     let change: ChangeBody = serde_json::from_slice(body).map_err(|e| {
         // serde_json's message names the problem and its place (it may quote a short piece of
         // the body back to its sender, in this JSON answer only: it is never logged).
