@@ -143,7 +143,7 @@ struct Metrics {
     rejections: IntCounterVec,
     /// `store`, `kind`, `pool`.
     upstream_errors: IntCounterVec,
-    /// `store`.
+    /// `store`, `pool`.
     upstream_duration: HistogramVec,
     /// `store`, `outcome`.
     active_session_queries: IntCounterVec,
@@ -248,7 +248,7 @@ impl Metrics {
                 upstream_duration: histogram(
                     UPSTREAM_DURATION_SECONDS,
                     "Time of a sessions exchange with an upstream server.",
-                    &["store"],
+                    &["store", "pool"],
                 ),
                 active_session_queries: counter(
                     ACTIVE_SESSION_QUERIES_TOTAL,
@@ -370,10 +370,10 @@ pub fn upstream_error(store: &str, kind: &str, pool: &str) {
 }
 
 /// The time of one sessions exchange with a StoreFront server.
-pub fn upstream_duration(store: &str, elapsed: Duration) {
+pub fn upstream_duration(store: &str, pool: &str, elapsed: Duration) {
     Metrics::get()
         .upstream_duration
-        .with_label_values(&[store])
+        .with_label_values(&[store, pool])
         .observe(elapsed.as_secs_f64());
 }
 

@@ -62,7 +62,7 @@ fn metrics_count_what_happened() {
             1.0,
         ),
         (
-            format!("sessiongate_upstream_duration_seconds_count{{{s}}}"),
+            format!("sessiongate_upstream_duration_seconds_count{{pool=\"stable\",{s}}}"),
             2.0,
         ),
     ];

@@ -307,7 +307,12 @@ fn a_canary_server_that_dies_leaves_rotation_and_comes_back() {
     );
     let fell_back = stable.sim.requests().iter().any(|q| body_names(q, "d-3"));
     assert!(fell_back, "stable served the canary's client");
-    let text = gw.metrics();
+    // Counted in `logging`, a moment after the answer is written.
+    let text = poll_until(
+        Duration::from_secs(2),
+        || gw.metrics(),
+        |t| t.contains("sessiongate_canary_fallbacks_total{store=\"dying\"}"),
+    );
     assert!(
         text.contains("sessiongate_canary_fallbacks_total{store=\"dying\"}"),
         "{text}"

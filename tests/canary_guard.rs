@@ -189,6 +189,7 @@ fn rollback_fires_when_the_canary_answers_500s_through_the_gateway() {
         "sessiongate_requests_total{operation=\"available\",pool=\"canary\",status_class=\"5xx\",store=\"failing\"}",
         "sessiongate_requests_total{operation=\"available\",pool=\"stable\",status_class=\"2xx\",store=\"failing\"}",
         "sessiongate_request_duration_seconds_count{operation=\"available\",pool=\"canary\",store=\"failing\"}",
+        "sessiongate_upstream_duration_seconds_count{pool=\"canary\",store=\"failing\"}",
         &format!("sessiongate_backend_up{{backend=\"{}\",pool=\"canary\",store=\"failing\"}} 1", pools.canary.addr),
         &format!("sessiongate_backend_up{{backend=\"{}\",pool=\"stable\",store=\"failing\"}} 1", pools.stable.addr),
     ] {
@@ -221,7 +222,21 @@ fn no_rollback_at_equal_failure_rates_through_the_gateway() {
         }
     }
     eprintln!("{sent} requests, {failed} failed, both pools alike");
-    let text = gw.metrics();
+    // Every request counted (so every one reached the guard) before looking for a rollback.
+    let counted = |t: &String| -> f64 {
+        t.lines()
+            .filter(|l| {
+                l.starts_with("sessiongate_requests_total{") && l.contains("store=\"alike\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let text = poll_until(
+        Duration::from_secs(2),
+        || gw.metrics(),
+        |t| counted(t) == f64::from(sent),
+    );
+    assert_eq!(counted(&text), f64::from(sent));
     assert!(
         !text.contains("sessiongate_canary_rollbacks_total{cause=\"errors\",store=\"alike\"}"),
         "no rollback: {text}"

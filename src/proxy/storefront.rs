@@ -17,6 +17,7 @@ use crate::backend::storefront::{self, Servers, StoreFrontClient};
 use crate::config::Store;
 use crate::metrics;
 use crate::protocol::media;
+use crate::routing::canary::PoolName;
 use crate::routing::rollout::Rollout;
 use crate::routing::{self, Operation};
 
@@ -81,7 +82,8 @@ pub async fn serve(
         .await
         .map_err(GatewayError::StoreFront)?;
     ctx.backend = Some(exchange.backend);
-    metrics::upstream_duration(&store.name, exchange.elapsed);
+    let pool = ctx.pool.map_or(metrics::STABLE_POOL, PoolName::as_str);
+    metrics::upstream_duration(&store.name, pool, exchange.elapsed);
     let served = ctx.pool;
     let launch_url = |id: &str| match (rollout, served) {
         (Some(r), Some(pool)) => r.launch_url(store, id, pool),
