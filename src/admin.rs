@@ -1,6 +1,10 @@
 //! The admin listener: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers),
-//! `GET /readyz` (every store has a stable server that passes its health check). Other paths are
-//! 404.
+//! `GET /readyz` (every store has a stable server that passes its health check), and the canary
+//! endpoints (`GET /canary`, `GET|POST /canary/{store}`, see [`canary`]), whose changes are
+//! guarded by [`access`]. Other paths are 404.
+
+pub mod access;
+pub mod canary;
 
 use std::sync::Arc;
 
@@ -10,6 +14,7 @@ use pingora::apps::http_app::{HttpServer, ServeHttp};
 use pingora::protocols::http::ServerSession;
 use pingora::services::listening::Service;
 
+use self::access::MutationAccess;
 use crate::metrics;
 use crate::routing::canary::PoolName;
 use crate::routing::Router;
@@ -17,17 +22,18 @@ use crate::routing::Router;
 /// Serves the admin paths.
 pub struct AdminApp {
     router: Arc<Router>,
+    access: MutationAccess,
 }
 
 /// The admin listening service.
 pub type AdminService = Service<HttpServer<AdminApp>>;
 
 impl AdminApp {
-    /// The service, listening on `addr`.
-    pub fn service(router: Arc<Router>, addr: &str) -> AdminService {
+    /// The service, listening on `addr`; `access` says who may change state.
+    pub fn service(router: Arc<Router>, access: MutationAccess, addr: &str) -> AdminService {
         let mut service = Service::new(
             "admin".to_string(),
-            HttpServer::new_app(AdminApp { router }),
+            HttpServer::new_app(AdminApp { router, access }),
         );
         service.add_tcp(addr);
         service
@@ -82,6 +88,10 @@ fn text(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
 #[async_trait]
 impl ServeHttp for AdminApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
+        let path = session.req_header().uri.path().to_string();
+        if let Some(target) = canary::target(&path) {
+            return canary::serve(&self.router, &self.access, session, target).await;
+        }
         let req = session.req_header();
         if req.method != http::Method::GET && req.method != http::Method::HEAD {
             let mut r = text(

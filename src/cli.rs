@@ -66,12 +66,15 @@ pub struct DemoArgs {
     /// Client-facing listener of the gateway.
     #[arg(long, default_value = demo::DEFAULT_LISTEN)]
     pub listen: String,
-    /// Admin listener (/metrics, /healthz, /readyz).
+    /// Admin listener (/metrics, /healthz, /readyz, /canary).
     #[arg(long, default_value = demo::DEFAULT_ADMIN_LISTEN)]
     pub admin_listen: String,
     /// Listener of the simulated StoreFront server.
     #[arg(long, default_value = demo::DEFAULT_STOREFRONT_LISTEN)]
     pub storefront_listen: String,
+    /// Listener of the second simulated StoreFront server, the canary of the demo store.
+    #[arg(long, default_value = demo::DEFAULT_CANARY_LISTEN)]
+    pub canary_listen: String,
     /// Listener of the first simulated legacy farm (XA65, pre-XenDesktop 7).
     #[arg(long, default_value = demo::DEFAULT_FARM1_LISTEN)]
     pub farm1_listen: String,
@@ -86,6 +89,7 @@ impl From<DemoArgs> for demo::Addresses {
             listen: a.listen,
             admin_listen: a.admin_listen,
             storefront_listen: a.storefront_listen,
+            canary_listen: a.canary_listen,
             farm1_listen: a.farm1_listen,
             farm2_listen: a.farm2_listen,
         }
@@ -170,10 +174,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// resolved, key files read, verifiers built), each problem with its key.
 fn check(path: &str) -> Result<config::Config, config::ConfigError> {
     let config = config::load(path)?;
-    server::prepare(&config).map_err(|issues| config::ConfigError::Invalid {
-        origin: path.to_string(),
-        issues,
-    })?;
+    let mut issues = server::prepare(&config).err().unwrap_or_default();
+    issues.extend(server::admin_access(&config).err().unwrap_or_default());
+    if !issues.is_empty() {
+        return Err(config::ConfigError::Invalid {
+            origin: path.to_string(),
+            issues,
+        });
+    }
     Ok(config)
 }
 

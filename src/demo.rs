@@ -1,10 +1,10 @@
 //! `sessiongate demo`: the embedded default configuration (`conf/demo.yaml`) in front of a
-//! simulated StoreFront store and two simulated legacy farms, with commands to paste into a
-//! shell.
+//! simulated StoreFront store (a stable server and a canary server, each naming itself in an
+//! `x-sim-server` header) and two simulated legacy farms, with commands to paste into a shell.
 //!
-//! The farm-backed store needs secrets (the token-signing key, the session-id key): the demo
-//! writes fresh random ones into a private directory at each start and mints a token for the
-//! demo user with the first.
+//! The demo needs secrets (the token-signing key, the session-id key, the launch-tag key of the
+//! canary): it writes fresh random ones into a private directory at each start, so no key in
+//! it is ever shared with a real deployment, and mints a token for the demo user with the first.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -14,22 +14,28 @@ use std::time::Duration;
 use anyhow::Context;
 use ring::rand::{SecureRandom, SystemRandom};
 
+use self::canary::CanaryDemo;
 use crate::identity;
+use crate::routing::canary::PoolName;
 use crate::sim::farm::FarmSim;
 use crate::sim::storefront::StoreFrontSim;
 use crate::{config, server};
+
+pub mod canary;
 
 /// The embedded default configuration.
 pub const DEMO_CONFIG: &str = include_str!("../conf/demo.yaml");
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9100";
 pub const DEFAULT_STOREFRONT_LISTEN: &str = "127.0.0.1:8081";
+pub const DEFAULT_CANARY_LISTEN: &str = "127.0.0.1:8084";
 pub const DEFAULT_FARM1_LISTEN: &str = "127.0.0.1:8082";
 pub const DEFAULT_FARM2_LISTEN: &str = "127.0.0.1:8083";
 /// Where the configuration names the demo's key directory.
 const KEYS_PLACEHOLDER: &str = "@KEYS@";
 const TOKEN_KEY_FILE: &str = "token-signing.key";
 const SESSION_ID_KEY_FILE: &str = "session-id.key";
+const LAUNCH_KEY_FILE: &str = "launch-tag.key";
 /// The demo's farm user and the audience its token is minted for.
 const DEMO_USER: &str = "CORP\\alice";
 const DEMO_AUDIENCE: &str = "sessiongate-demo";
@@ -43,8 +49,10 @@ pub struct Addresses {
     pub listen: String,
     /// Admin listener (/metrics, /healthz, /readyz).
     pub admin_listen: String,
-    /// The simulated StoreFront server.
+    /// The simulated StoreFront server (the stable pool of the demo store).
     pub storefront_listen: String,
+    /// The second simulated StoreFront server (the canary pool of the demo store).
+    pub canary_listen: String,
     /// The first simulated legacy farm (XA65, pre-XenDesktop 7).
     pub farm1_listen: String,
     /// The second simulated legacy farm (XD7).
@@ -57,6 +65,7 @@ pub fn config_text(args: &Addresses, keys: &Path) -> String {
         .replace(DEFAULT_LISTEN, &args.listen)
         .replace(DEFAULT_ADMIN_LISTEN, &args.admin_listen)
         .replace(DEFAULT_STOREFRONT_LISTEN, &args.storefront_listen)
+        .replace(DEFAULT_CANARY_LISTEN, &args.canary_listen)
         .replace(DEFAULT_FARM1_LISTEN, &args.farm1_listen)
         .replace(DEFAULT_FARM2_LISTEN, &args.farm2_listen)
         .replace(KEYS_PLACEHOLDER, &keys.display().to_string())
@@ -71,7 +80,7 @@ pub fn write_keys(dir: &Path) -> anyhow::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     let rng = SystemRandom::new();
-    for name in [TOKEN_KEY_FILE, SESSION_ID_KEY_FILE] {
+    for name in [TOKEN_KEY_FILE, SESSION_ID_KEY_FILE, LAUNCH_KEY_FILE] {
         let mut secret = [0u8; 32];
         rng.fill(&mut secret)
             .map_err(|_| anyhow::anyhow!("no random bytes from the system"))?;
@@ -143,6 +152,36 @@ pub fn instructions(
     )
 }
 
+/// The last line the demo prints.
+pub const DEMO_END: &str = "# Ctrl-C stops the demo.";
+
+/// What the canary commands need, from the demo store's configuration.
+fn canary_demo<'a>(
+    config: &'a config::Config,
+    sessions: &'a str,
+    args: &'a Addresses,
+) -> CanaryDemo<'a> {
+    let store = config.stores.first();
+    let canary = store.and_then(|s| match &s.backend {
+        config::Backend::StoreFront(sf) => sf.canary.as_ref(),
+        config::Backend::Farms(_) => None,
+    });
+    CanaryDemo {
+        sessions,
+        admin: &args.admin_listen,
+        canary_sim: &args.canary_listen,
+        store_path: store.map_or("", |s| s.path.as_str()),
+        share: canary.map_or(0.0, |c| c.share_percent),
+        force_header: canary
+            .and_then(|c| c.force.as_ref())
+            .and_then(|f| f.header.as_deref())
+            .unwrap_or("x-sessiongate-pool"),
+        min_requests: canary
+            .and_then(|c| c.guard.as_ref())
+            .map_or(20, |g| g.min_canary_requests),
+    }
+}
+
 /// A private directory for this run's keys.
 fn keys_dir() -> PathBuf {
     std::env::temp_dir().join(format!("sessiongate-demo-{}", std::process::id()))
@@ -171,10 +210,19 @@ pub fn run(args: &Addresses) -> anyhow::Result<()> {
     let config = config::from_yaml(&config_text(args, &keys), "embedded demo configuration")?;
 
     let sim = StoreFrontSim::demo();
+    sim.set_server_name(PoolName::Stable.as_str());
     let _sim = start(
         "simulated StoreFront server",
         &args.storefront_listen,
         sim.service(&args.storefront_listen),
+    )?;
+    // Its own sessions (other ids): the canary is another server group of the same store.
+    let canary_sim = StoreFrontSim::demo();
+    canary_sim.set_server_name(PoolName::Canary.as_str());
+    let _canary_sim = start(
+        "simulated StoreFront canary server",
+        &args.canary_listen,
+        canary_sim.service(&args.canary_listen),
     )?;
     let xa65 = FarmSim::demo("XA65", true);
     let _xa65 = start(
@@ -205,10 +253,13 @@ pub fn run(args: &Addresses) -> anyhow::Result<()> {
     let token = demo_token(&keys)?;
     // Whoever started the demo may stop reading its output; that must not stop the gateway.
     let mut out = std::io::stdout().lock();
+    let sessions = format!("{}/sessions/v1", url(0));
+    let canary = canary_demo(&config, &sessions, args);
     let _ = writeln!(
         out,
-        "{}",
-        instructions(&url(0), &url(1), &args.admin_listen, &notepad, &token)
+        "{}\n{}\n{DEMO_END}",
+        instructions(&url(0), &url(1), &args.admin_listen, &notepad, &token),
+        canary::instructions(&canary, 8),
     )
     .and_then(|()| out.flush());
     drop(out);
@@ -227,6 +278,7 @@ mod tests {
             listen: "127.0.0.1:18080".into(),
             admin_listen: "127.0.0.1:19100".into(),
             storefront_listen: "127.0.0.1:18081".into(),
+            canary_listen: "127.0.0.1:18084".into(),
             farm1_listen: "127.0.0.1:18082".into(),
             farm2_listen: "127.0.0.1:18083".into(),
         };
@@ -239,6 +291,12 @@ mod tests {
             c.stores[0].public_url,
             "http://127.0.0.1:18080/Citrix/Store"
         );
+        let config::Backend::StoreFront(sf) = &c.stores[0].backend else {
+            panic!("the first demo store is StoreFront-backed");
+        };
+        let canary = sf.canary.as_ref().unwrap();
+        assert_eq!(canary.upstreams, vec!["127.0.0.1:18084".to_string()]);
+        assert!(canary.launch_key_file.starts_with(&keys));
         let config::Backend::Farms(farms) = &c.stores[1].backend else {
             panic!("the second demo store is farm-backed");
         };

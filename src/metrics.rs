@@ -31,6 +31,8 @@ pub const CANARY_SHARE_PERCENT: &str = "sessiongate_canary_share_percent";
 pub const CANARY_ROLLBACKS_TOTAL: &str = "sessiongate_canary_rollbacks_total";
 pub const CANARY_FORCED_TOTAL: &str = "sessiongate_canary_forced_total";
 pub const CANARY_FALLBACKS_TOTAL: &str = "sessiongate_canary_fallbacks_total";
+pub const CANARY_OPERATOR_CHANGES_TOTAL: &str = "sessiongate_canary_operator_changes_total";
+pub const ADMIN_DENIED_TOTAL: &str = "sessiongate_admin_denied_total";
 
 /// Store label for requests that matched no store.
 pub const NO_STORE: &str = "none";
@@ -169,6 +171,10 @@ struct Metrics {
     canary_forced: IntCounterVec,
     /// `store`: canary requests served by stable because no canary server was healthy.
     canary_fallbacks: IntCounterVec,
+    /// `store`: shares set through the admin listener.
+    canary_operator_changes: IntCounterVec,
+    /// `reason` (`unauthorized`, `forbidden`): admin changes refused.
+    admin_denied: IntCounterVec,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
@@ -305,6 +311,16 @@ impl Metrics {
                     "Canary requests served by the stable pool: no canary server was healthy.",
                     &["store"],
                 ),
+                canary_operator_changes: counter(
+                    CANARY_OPERATOR_CHANGES_TOTAL,
+                    "Canary shares set through the admin listener (POST /canary/{store}), by store.",
+                    &["store"],
+                ),
+                admin_denied: counter(
+                    ADMIN_DENIED_TOTAL,
+                    "Admin changes refused: unauthorized (no or wrong token) or forbidden.",
+                    &["reason"],
+                ),
             }
         })
     }
@@ -407,6 +423,22 @@ pub fn canary_fallback(store: &str) {
     Metrics::get()
         .canary_fallbacks
         .with_label_values(&[store])
+        .inc();
+}
+
+/// A canary share set by an operator through the admin listener.
+pub fn canary_operator_change(store: &str) {
+    Metrics::get()
+        .canary_operator_changes
+        .with_label_values(&[store])
+        .inc();
+}
+
+/// An admin change refused (`reason` from [`crate::admin::access::Denied::as_str`]).
+pub fn admin_denied(reason: &str) {
+    Metrics::get()
+        .admin_denied
+        .with_label_values(&[reason])
         .inc();
 }
 

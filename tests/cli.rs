@@ -25,6 +25,8 @@ fn with_test_keys(text: &str, dir: &Path) -> String {
         ("idp-public.pem", "rs256-public.pem"),
         ("token-signing.key", "hs256.secret"),
         ("session-id.key", "hs256.secret"),
+        ("launch-tag.key", "hs256.secret"),
+        ("admin.token", "hs256.secret"),
     ] {
         std::fs::copy(fixtures.join(source), dir.join(name)).unwrap();
     }
@@ -42,11 +44,13 @@ impl Drop for Child {
     }
 }
 
-/// `sessiongate demo` on fresh ports, and what it printed: its `curl` commands and its `TOKEN=`
-/// line, read up to the last command (the one for /metrics).
+/// `sessiongate demo` on fresh ports, and what it printed: its commands (`curl` and `for`
+/// lines) and its `TOKEN=` line, read up to its last line.
 struct Demo {
     listen: SocketAddr,
+    admin: SocketAddr,
     storefront: SocketAddr,
+    canary: SocketAddr,
     commands: Vec<String>,
     token_line: String,
     _child: Child,
@@ -54,7 +58,7 @@ struct Demo {
 
 impl Demo {
     fn start() -> Demo {
-        let (listen, admin, sf) = (free_addr(), free_addr(), free_addr());
+        let (listen, admin, sf, canary) = (free_addr(), free_addr(), free_addr(), free_addr());
         let (farm1, farm2) = (free_addr(), free_addr());
         let mut child = Child(
             bin()
@@ -66,6 +70,7 @@ impl Demo {
                     &admin.to_string(),
                 ])
                 .args(["--storefront-listen", &sf.to_string()])
+                .args(["--canary-listen", &canary.to_string()])
                 .args(["--farm1-listen", &farm1.to_string()])
                 .args(["--farm2-listen", &farm2.to_string()])
                 .stdout(Stdio::piped())
@@ -84,19 +89,21 @@ impl Demo {
         let mut commands = Vec::new();
         let mut token_line = String::new();
         while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
-            if line.starts_with("curl ") {
+            if line.starts_with("curl ") || line.starts_with("for ") {
                 commands.push(line.clone());
             }
             if line.starts_with("TOKEN=") {
                 token_line = line.clone();
             }
-            if line.contains("/metrics") {
+            if line == sessiongate::demo::DEMO_END {
                 break;
             }
         }
         Demo {
             listen,
+            admin,
             storefront: sf,
+            canary,
             commands,
             token_line,
             _child: child,
@@ -264,7 +271,7 @@ fn dash_c_serves_traffic_on_sockets_handed_over_with_dash_u() {
 fn demo_prints_commands_that_work() {
     let demo = Demo::start();
     let listen = demo.listen;
-    assert_eq!(demo.commands.len(), 7, "{:?}", demo.commands);
+    assert_eq!(demo.commands.len(), 17, "{:?}", demo.commands);
     assert!(
         demo.token_line.len() > 20,
         "the demo prints a token for the farm store"
@@ -314,6 +321,46 @@ fn demo_prints_commands_that_work() {
         metrics.contains("sessiongate_farm_active_session_queries_total{action=\"stripped\",farm=\"XA65\",store=\"legacy\"} 1"),
         "{metrics}"
     );
+    demo_canary_commands_work(&demo);
+}
+
+/// The canary part of the demo's output (commands 8 to 12).
+fn demo_canary_commands_work(demo: &Demo) {
+    let canary = &demo.commands[7..];
+    let fault_switch = format!("http://{}/__sim/fault", demo.canary);
+    let admin = format!("http://{}/canary", demo.admin);
+    assert!(canary[5].contains(&fault_switch), "{}", canary[5]);
+    assert!(canary[4].contains(&admin), "{}", canary[4]);
+    // 8: two devices, two pools, each simulator naming itself; 9: forced from loopback.
+    for (i, pool) in [(0, "stable"), (1, "canary"), (0, "stable"), (2, "canary")] {
+        let out = demo.run(&canary[i]);
+        assert_eq!(out.trim(), format!("x-sim-server: {pool}"), "{}", canary[i]);
+    }
+    // 10: the split counted by pool, and the canary as the admin listener sees it.
+    let split = demo.run(&canary[3]);
+    assert!(split.contains("pool=\"canary\""), "{split}");
+    let state = demo.run(&canary[4]);
+    assert!(state.contains("\"state\":\"active\""), "{state}");
+    // 11: the canary fails, the loop's canary requests get 500s, the guard rolls back.
+    assert_eq!(demo.run(&canary[5]).trim(), "500");
+    let looped = demo.run(&canary[6]);
+    assert!(
+        looped.contains("canary:500") && looped.contains("stable:200"),
+        "{looped}"
+    );
+    let state = poll_until(
+        Duration::from_secs(10),
+        || demo.run(&canary[7]),
+        |s| s.contains("rolled_back"),
+    );
+    assert!(state.contains("\"state\":\"rolled_back\""), "{state}");
+    assert!(state.contains("\"cause\":\"errors\""), "{state}");
+    // 12: repaired and resumed.
+    assert_eq!(demo.run(&canary[8]).trim(), "none");
+    let resumed = demo.run(&canary[9]);
+    assert!(resumed.contains("\"state\":\"active\""), "{resumed}");
+    assert!(resumed.contains("\"share_percent\":10.0"), "{resumed}");
+    assert_eq!(demo.run(&canary[1]).trim(), "x-sim-server: canary");
 }
 
 /// A second instance started on the ports of a running one exits at once with one clear line

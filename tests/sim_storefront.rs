@@ -402,3 +402,44 @@ fn faults_and_delay() {
     assert_eq!(s.sessions_op("available", &params("C", "")).status, 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+#[test]
+fn fault_switch_over_http() {
+    let s = Running::start(StoreFrontSim::demo());
+    s.sim.set_server_name("canary");
+    let fault = "/__sim/fault";
+    let r = s.send("GET", fault, &[], "");
+    assert_eq!((r.status, r.body.trim()), (200, "none"));
+    let r = s.send("POST", fault, &[], "500\n");
+    assert_eq!((r.status, r.body.trim()), (200, "500"));
+    assert_eq!(s.sim.fault(), Some(Fault::Status(500)));
+    let r = s.sessions_op("available", &params("C", ""));
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header("x-sim-server"), Some("canary"));
+    assert_eq!(s.send("GET", fault, &[], "").body.trim(), "500");
+    let r = s.send("POST", fault, &[], "garbage");
+    assert_eq!((r.status, r.body.trim()), (200, "garbage"));
+    for (case, method, path, body, status) in [
+        ("not a fault", "POST", fault, "200", 400),
+        ("unknown word", "POST", fault, "teapot", 400),
+        ("oversized", "POST", fault, &"5".repeat(70 * 1024), 400),
+        ("other method", "PUT", fault, "none", 405),
+        ("other control route", "GET", "/__sim/other", "", 404),
+    ] {
+        let r = s.send(method, path, &[], body);
+        assert_eq!(r.status, status, "{case}: {}", r.body);
+    }
+    assert_eq!(
+        s.sim.fault(),
+        Some(Fault::GarbageBody),
+        "refused bodies change nothing"
+    );
+    let r = s.send("POST", fault, &[], "none");
+    assert_eq!((r.status, r.body.trim()), (200, "none"));
+    let r = s.sessions_op("available", &params("C", ""));
+    assert_eq!(r.status, 200);
+    // Control requests are not store traffic.
+    let recorded = s.sim.requests();
+    assert!(recorded.iter().all(|r| !r.path.starts_with("/__sim/")));
+    assert_eq!(recorded.len(), 2, "the two sessions requests");
+}

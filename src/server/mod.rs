@@ -19,8 +19,9 @@ use pingora::listeners::ListenerConfig;
 use pingora::protocols::l4::stream::L4BufferSettings;
 use pingora::services::listening::Service;
 
+use crate::admin::access::{AdminToken, MutationAccess};
 use crate::admin::AdminApp;
-use crate::config::{Config, ConfigIssue};
+use crate::config::{Config, ConfigIssue, Issues};
 use crate::proxy::connection::{ClientLimits, Limited};
 use crate::proxy::Gateway;
 
@@ -40,9 +41,39 @@ pub enum ServerError {
     Config(Vec<ConfigIssue>),
 }
 
+/// Who may change state through the admin listener: the token file is read here, so `-t`
+/// tries it too. Its content never appears in an issue.
+pub fn admin_access(config: &Config) -> Result<MutationAccess, Vec<ConfigIssue>> {
+    let token = match &config.admin_token_file {
+        None => None,
+        Some(path) => match AdminToken::from_file(path) {
+            Ok(token) => Some(token),
+            Err(e) => {
+                let mut issues = Issues::default();
+                issues.push(
+                    "admin_token_file",
+                    format!("{}: {e}", path.display()),
+                    "create one with `head -c 32 /dev/urandom | base64 > /etc/sessiongate/admin.token` (readable by the gateway only) and name it here",
+                );
+                return Err(issues.0);
+            }
+        },
+    };
+    Ok(MutationAccess::new(config.admin_listen, token))
+}
+
 /// The Pingora server for `config`. `opt` carries Pingora's own switches (upgrade, daemon).
 pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
-    let Prepared { router, health } = prepare(config).map_err(ServerError::Config)?;
+    let prepared = prepare(config);
+    let access = admin_access(config);
+    let (Prepared { router, health }, access) = match (prepared, access) {
+        (Ok(p), Ok(a)) => (p, a),
+        (p, a) => {
+            let mut issues = p.err().unwrap_or_default();
+            issues.extend(a.err().unwrap_or_default());
+            return Err(ServerError::Config(issues));
+        }
+    };
     crate::logging::access::set_format(config.access_log);
     let conf = ServerConf {
         threads: config.threads,
@@ -74,7 +105,11 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
         proxy.add_listener(ListenerConfig::tcp(addr.to_string()).l4_buffer(buffers));
     }
     server.add_service(proxy);
-    server.add_service(AdminApp::service(router, &config.admin_listen.to_string()));
+    server.add_service(AdminApp::service(
+        router,
+        access,
+        &config.admin_listen.to_string(),
+    ));
     for service in health {
         server.add_boxed_service(service);
     }

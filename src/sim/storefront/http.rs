@@ -6,10 +6,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 
+use super::control;
 use super::params::{read_launch_params, read_session_params};
 use super::state::{ica_file, Endpoint, Query, SessionSnapshot};
 use super::{Fault, RecordedRequest, StoreFrontSim, MAX_REQUEST_BODY};
@@ -19,6 +20,9 @@ use crate::protocol::{endpoints, launch_data, media, session_results, session_st
 const NO_CACHE: &str = "no-cache";
 const LAUNCH_CACHE: &str = "public, no-store, max-age=0";
 const TEXT: &str = "text/plain; charset=utf-8";
+/// The header naming the simulator on every answer, when it has a name (see
+/// [`StoreFrontSim::set_server_name`]): lets a demo user see which pool answered.
+pub const SERVER_HEADER: &str = "x-sim-server";
 
 /// The Pingora app serving one [`StoreFrontSim`].
 pub struct SimApp {
@@ -115,13 +119,13 @@ fn answer(status: u16, content_type: Option<&str>, body: Vec<u8>) -> Response<Ve
     resp
 }
 
-fn text(status: u16, msg: &str) -> Response<Vec<u8>> {
+pub(super) fn text(status: u16, msg: &str) -> Response<Vec<u8>> {
     answer(status, Some(TEXT), format!("{msg}\n").into_bytes())
 }
 
-fn with_header(
+pub(super) fn with_header(
     mut resp: Response<Vec<u8>>,
-    name: header::HeaderName,
+    name: HeaderName,
     value: &str,
 ) -> Response<Vec<u8>> {
     if let Ok(v) = HeaderValue::from_str(value) {
@@ -183,10 +187,38 @@ impl ServeHttp for SimApp {
             // The rest of the body is still on the wire (or the wire is gone): do not reuse.
             session.set_keepalive(None);
         }
+        let request = Request {
+            method,
+            route,
+            host,
+            headers,
+            body,
+        };
+        let resp = if control::is_control(session.req_header().uri.path()) {
+            let body = match &request.body {
+                Body::Read(b) => Some(b.as_slice()),
+                _ => None,
+            };
+            let path = session.req_header().uri.path();
+            control::handle(&self.sim, &request.method, path, body)
+        } else {
+            self.store_answer(path, &request).await
+        };
+        match self.sim.server_name() {
+            Some(name) => with_header(resp, HeaderName::from_static(SERVER_HEADER), &name),
+            None => resp,
+        }
+    }
+}
+
+impl SimApp {
+    /// A request of the store (not a control route): recorded, answered, the answer recorded.
+    async fn store_answer(&self, path: String, req: &Request) -> Response<Vec<u8>> {
         self.sim.record_request(RecordedRequest {
-            method: method.to_string(),
+            method: req.method.to_string(),
             path,
-            headers: headers
+            headers: req
+                .headers
                 .iter()
                 .map(|(n, v)| {
                     (
@@ -195,25 +227,16 @@ impl ServeHttp for SimApp {
                     )
                 })
                 .collect(),
-            body: match &body {
+            body: match &req.body {
                 Body::Read(b) => b.clone(),
                 _ => Vec::new(),
             },
         });
-        let request = Request {
-            method,
-            route,
-            host,
-            headers,
-            body,
-        };
-        let resp = self.handle(&request).await;
+        let resp = self.handle(req).await;
         self.sim.record_response(resp.body());
         resp
     }
-}
 
-impl SimApp {
     async fn handle(&self, req: &Request) -> Response<Vec<u8>> {
         if req.route == Route::NotFound {
             return text(404, "404 not found");
@@ -422,7 +445,7 @@ impl SimApp {
         let Some(launched) = launched else {
             return with_header(
                 text(404, "404 session not found"),
-                header::HeaderName::from_static("x-citrix-error-reason"),
+                HeaderName::from_static("x-citrix-error-reason"),
                 "ResourceNotFound",
             );
         };

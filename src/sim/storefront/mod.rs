@@ -12,9 +12,11 @@
 //! - `state`: sessions, tickets and the workspace-control rules (no I/O).
 //! - `params`: its own strict reader of the request bodies, independent of the gateway's.
 //! - `http`: routing, header checks, documents and the Pingora app.
+//! - `control`: the fault switch over HTTP (`/__sim/fault`), outside every store path.
 //!
 //! [`ServeHttp`]: pingora::apps::http_app::ServeHttp
 
+pub mod control;
 mod http;
 mod params;
 mod state;
@@ -26,7 +28,7 @@ use std::time::Duration;
 use pingora::apps::http_app::HttpServer;
 use pingora::services::listening::Service;
 
-pub use self::http::SimApp;
+pub use self::http::{SimApp, SERVER_HEADER};
 use self::state::{Endpoint, Store};
 pub use self::state::{SessionKind, SessionSnapshot};
 
@@ -89,6 +91,7 @@ struct Inner {
     last_response_body: Option<Vec<u8>>,
     delay: Duration,
     fault: Option<Fault>,
+    server_name: Option<String>,
 }
 
 /// The simulated store. Share it as an `Arc`: the HTTP service and the tests hold the same one.
@@ -238,6 +241,16 @@ impl StoreFrontSim {
         self.lock().fault = fault;
     }
 
+    /// Name this server in a header of every answer ([`SERVER_HEADER`]), e.g. `stable` and
+    /// `canary` for the two pools of the demo: a human can see which one answered.
+    pub fn set_server_name(&self, name: &str) {
+        self.lock().server_name = Some(name.to_string());
+    }
+
+    fn server_name(&self) -> Option<String> {
+        self.lock().server_name.clone()
+    }
+
     fn record_request(&self, request: RecordedRequest) {
         let mut inner = self.lock();
         inner.request_count += 1;
@@ -255,7 +268,8 @@ impl StoreFrontSim {
         self.lock().delay
     }
 
-    fn fault(&self) -> Option<Fault> {
+    /// The fault in force.
+    pub fn fault(&self) -> Option<Fault> {
         self.lock().fault.clone()
     }
 }
