@@ -59,9 +59,9 @@ pub const DEFAULT_INTROSPECTION_CACHE_ENTRIES: usize = 10_000;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
-    /// Client-facing listeners, `ip:port`.
+    /// Client-facing listeners: `ip:port` for plain HTTP, or a map with a certificate for HTTPS.
     #[serde(default = "default_listen")]
-    pub listen: Vec<String>,
+    pub listen: Vec<ListenEntry>,
     /// Admin listener, `ip:port`.
     #[serde(default = "default_admin_listen")]
     pub admin_listen: String,
@@ -85,6 +85,55 @@ pub struct FileConfig {
     /// instance in front of the same farms must use the same one. Required with `farms:`.
     #[serde(default)]
     pub session_id_key_file: Option<String>,
+}
+
+/// One `listen` entry: a plain `ip:port` string, or a map for HTTPS.
+#[derive(Debug)]
+pub enum ListenEntry {
+    /// Plain HTTP/1.1 on `ip:port`.
+    Plain(String),
+    /// HTTPS (and HTTP/2 by ALPN) with a certificate.
+    Tls(TlsListenConfig),
+}
+
+impl<'de> Deserialize<'de> for ListenEntry {
+    /// A string or a map. Written out rather than `#[serde(untagged)]`, whose only error is "did
+    /// not match any variant": this way a misspelt key of the map is named.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = ListenEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"ip:port\" or a map with address, certificate_file and key_file")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ListenEntry, E> {
+                Ok(ListenEntry::Plain(v.to_string()))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                m: M,
+            ) -> Result<ListenEntry, M::Error> {
+                let de = serde::de::value::MapAccessDeserializer::new(m);
+                TlsListenConfig::deserialize(de).map(ListenEntry::Tls)
+            }
+        }
+        d.deserialize_any(Entry)
+    }
+}
+
+/// An HTTPS listener.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsListenConfig {
+    /// `ip:port`.
+    pub address: String,
+    /// PEM file: the server certificate first, then the intermediates.
+    pub certificate_file: String,
+    /// PEM file: the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: String,
+    /// Offer HTTP/2 by ALPN besides HTTP/1.1.
+    #[serde(default = "default_true")]
+    pub http2: bool,
 }
 
 /// Bounds on client connections: slow or idle clients are cut off, and their number is capped.
@@ -177,6 +226,10 @@ pub struct FarmConfig {
     /// Talk HTTPS to the brokers (SSL Relay or IIS).
     #[serde(default)]
     pub tls: bool,
+    /// PEM file of the CA certificates the brokers' certificates must chain to (with `tls`);
+    /// the system's roots when absent.
+    #[serde(default)]
+    pub ca_file: Option<String>,
     /// Host header and TLS SNI; defaults to the broker's address.
     #[serde(default)]
     pub host: Option<String>,
@@ -264,6 +317,10 @@ pub struct IntrospectionFileConfig {
     pub client_id: Option<String>,
     #[serde(default)]
     pub client_secret_file: Option<String>,
+    /// PEM file of the CA certificates an `https://` endpoint's certificate must chain to; the
+    /// system's roots when absent.
+    #[serde(default)]
+    pub ca_file: Option<String>,
     #[serde(default = "default_introspection_timeout")]
     pub timeout_ms: u64,
     #[serde(default = "default_cache_ttl")]
@@ -301,6 +358,10 @@ pub struct StoreFrontConfig {
     /// Talk HTTPS to the servers.
     #[serde(default)]
     pub tls: bool,
+    /// PEM file of the CA certificates the servers' certificates must chain to (with `tls`);
+    /// the system's roots when absent.
+    #[serde(default)]
+    pub ca_file: Option<String>,
     /// Host name sent as `Host` (and as TLS SNI), and recognised in URLs the servers write;
     /// defaults to the address of the server a request goes to.
     #[serde(default)]
@@ -319,8 +380,8 @@ pub struct StoreFrontConfig {
     pub health_check_interval_ms: u64,
 }
 
-fn default_listen() -> Vec<String> {
-    vec![DEFAULT_LISTEN.to_string()]
+fn default_listen() -> Vec<ListenEntry> {
+    vec![ListenEntry::Plain(DEFAULT_LISTEN.to_string())]
 }
 fn default_admin_listen() -> String {
     DEFAULT_ADMIN_LISTEN.to_string()

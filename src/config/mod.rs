@@ -14,7 +14,7 @@ pub use error::{ConfigError, ConfigIssue, Issues};
 pub use runtime::{
     ActiveSessionPolicy, Backend, ChallengeTemplate, Clients, Config, Farm, FarmHosts, Farms,
     IdentityConfig, IdentitySource, IntrospectionConfig, JwtAlgorithm, JwtConfig, Store,
-    StoreFront,
+    StoreFront, TlsListener,
 };
 
 /// Parse and validate configuration text; `origin` names it in errors (a file path).

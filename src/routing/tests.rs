@@ -30,6 +30,7 @@ stores:
                     pool: Pool::new(&[]).unwrap(),
                     url_map: UrlMap::new(&sf.upstreams, &sf.upstream_path, &config.public_url)
                         .unwrap(),
+                    trust: None,
                     names: sf.upstreams.clone(),
                 };
                 Store {
