@@ -14,7 +14,7 @@ use pingora::listeners::tls::TlsSettings;
 use pingora::tls::sign::CertifiedKey;
 use pingora::tls::{
     install_default_crypto_provider, load_certs_and_key_files, load_pem_file_ca,
-    load_pem_file_private_key, ClientHello, CryptoProvider, ResolvesServerCert,
+    load_pem_file_private_key, ClientHello, CryptoProvider, ResolvesServerCert, RusTlsError,
 };
 
 use crate::config::{ConfigIssue, TlsListener};
@@ -41,78 +41,73 @@ impl ResolvesServerCert for Fixed {
     }
 }
 
+/// What to do about an unusable certificate file.
+const CERT_FIX: &str = "name a readable PEM file with the server certificate first, then its intermediates (-----BEGIN CERTIFICATE-----)";
+/// What to do about an unusable key file.
+const KEY_FIX: &str = "name a readable PEM file with the certificate's private key (-----BEGIN PRIVATE KEY-----, RSA or EC)";
+
+/// A problem of `listen[index].field`.
+fn issue(index: usize, field: &str, problem: String, fix: &str) -> ConfigIssue {
+    ConfigIssue {
+        key: format!("listen[{index}].{field}"),
+        problem,
+        fix: fix.to_string(),
+    }
+}
+
+/// Each file on its own first, so that the message names the one at fault: Pingora's loader
+/// answers "nothing usable" for either.
+fn check_files(index: usize, cert_path: &str, key_path: &str) -> Result<(), ConfigIssue> {
+    let cert_problem = match load_pem_file_ca(&cert_path.to_string()) {
+        Ok(first) if !first.is_empty() => None,
+        Ok(_) => Some(format!("{cert_path} holds no PEM certificate")),
+        Err(e) => Some(format!("cannot load {cert_path}: {}", reason(&e))),
+    };
+    if let Some(problem) = cert_problem {
+        return Err(issue(index, "certificate_file", problem, CERT_FIX));
+    }
+    let key_problem = match load_pem_file_private_key(&key_path.to_string()) {
+        Ok(key) if !key.is_empty() => None,
+        Ok(_) => Some(format!("{key_path} holds no PEM private key")),
+        Err(e) => Some(format!("cannot load {key_path}: {}", reason(&e))),
+    };
+    match key_problem {
+        Some(problem) => Err(issue(index, "key_file", problem, KEY_FIX)),
+        None => Ok(()),
+    }
+}
+
 impl ListenerCertificate {
     /// Load and check the files of `listener`.
     pub fn load(listener: &TlsListener) -> Result<ListenerCertificate, ConfigIssue> {
         let index = listener.index;
-        let issue = |field: &str, problem: String, fix: &str| ConfigIssue {
-            key: format!("listen[{index}].{field}"),
-            problem,
-            fix: fix.to_string(),
-        };
         let (cert_path, key_path) = (text(&listener.certificate_file), text(&listener.key_file));
-        const CERT_FIX: &str = "name a readable PEM file with the server certificate first, then its intermediates (-----BEGIN CERTIFICATE-----)";
-        const KEY_FIX: &str = "name a readable PEM file with the certificate's private key (-----BEGIN PRIVATE KEY-----, RSA or EC)";
-        match load_pem_file_ca(&cert_path) {
-            Ok(first) if !first.is_empty() => {}
-            Ok(_) => {
-                return Err(issue(
-                    "certificate_file",
-                    format!("{cert_path} holds no PEM certificate"),
-                    CERT_FIX,
-                ))
-            }
-            Err(e) => {
-                return Err(issue(
-                    "certificate_file",
-                    format!("cannot load {cert_path}: {}", reason(&e)),
-                    CERT_FIX,
-                ))
-            }
-        }
-        match load_pem_file_private_key(&key_path) {
-            Ok(key) if !key.is_empty() => {}
-            Ok(_) => {
-                return Err(issue(
-                    "key_file",
-                    format!("{key_path} holds no PEM private key"),
-                    KEY_FIX,
-                ))
-            }
-            Err(e) => {
-                return Err(issue(
-                    "key_file",
-                    format!("cannot load {key_path}: {}", reason(&e)),
-                    KEY_FIX,
-                ))
-            }
-        }
+        check_files(index, &cert_path, &key_path)?;
+        let unreadable_key = || {
+            let problem = format!("{key_path} holds no private key of a kind rustls reads");
+            issue(index, "key_file", problem, KEY_FIX)
+        };
         let (certs, key) = match load_certs_and_key_files(&cert_path, &key_path) {
             Ok(Some(pair)) => pair,
-            Ok(None) | Err(_) => {
-                return Err(issue(
-                    "key_file",
-                    format!("{key_path} holds no private key of a kind rustls reads"),
-                    KEY_FIX,
-                ))
-            }
+            Ok(None) | Err(_) => return Err(unreadable_key()),
         };
         install_default_crypto_provider();
-        let Some(provider) = CryptoProvider::get_default() else {
-            return Err(issue("key_file", "no TLS crypto provider".into(), KEY_FIX));
-        };
+        let provider = CryptoProvider::get_default().ok_or_else(unreadable_key)?;
         let key = CertifiedKey::from_der(certs, key, provider).map_err(|e| match e {
-            pingora::tls::RusTlsError::InconsistentKeys(_) => issue(
+            RusTlsError::InconsistentKeys(_) => issue(
+                index,
                 "key_file",
                 format!("{key_path} is not the private key of the certificate in {cert_path}"),
                 "give the key the certificate was issued for, or the certificate of this key",
             ),
-            pingora::tls::RusTlsError::General(_) => issue(
+            RusTlsError::General(_) => issue(
+                index,
                 "key_file",
                 format!("{key_path}: the private key cannot be used ({e})"),
                 KEY_FIX,
             ),
             _ => issue(
+                index,
                 "certificate_file",
                 format!("{cert_path}: the certificate cannot be used ({e})"),
                 CERT_FIX,

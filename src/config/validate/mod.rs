@@ -86,7 +86,17 @@ fn listeners(
             tls_listeners.push(tls_listener(i, addr, t, issues));
         }
     }
-    let admin_listen = match file.admin_listen.parse::<SocketAddr>() {
+    let admin_listen = admin_listen(file, &listen, issues);
+    (listen, tls_listeners, admin_listen)
+}
+
+/// The admin listener, on an address of its own.
+fn admin_listen(
+    file: &FileConfig,
+    listen: &[SocketAddr],
+    issues: &mut Issues,
+) -> Option<SocketAddr> {
+    match file.admin_listen.parse::<SocketAddr>() {
         Ok(a) => {
             if listen.contains(&a) {
                 issues.push(
@@ -105,8 +115,7 @@ fn listeners(
             );
             None
         }
-    };
-    (listen, tls_listeners, admin_listen)
+    }
 }
 
 /// An HTTPS listener, `listen[index]`; its files are read in wiring.
