@@ -11,6 +11,9 @@ use common::*;
 
 use std::time::{Duration, Instant};
 
+use common::introspection::Introspection;
+use sessiongate::config::{IdentityConfig, IdentitySource, IntrospectionConfig};
+use sessiongate::identity::Verifier;
 use sessiongate::sim::farm::FarmSim;
 use sessiongate::sim::storefront::StoreFrontSim;
 
@@ -204,4 +207,39 @@ fn farm_broker_over_https_with_a_private_ca() {
         before,
         "no request reached the broker"
     );
+}
+
+/// Token introspection at `url`, its certificate checked against `ca_file`.
+fn introspection(url: String, ca_file: &std::path::Path) -> IdentityConfig {
+    IdentityConfig {
+        source: IdentitySource::Introspection(IntrospectionConfig {
+            url,
+            client_id: None,
+            client_secret_file: None,
+            ca_file: Some(ca_file.to_path_buf()),
+            timeout: Duration::from_millis(2000),
+            cache_ttl: Duration::from_secs(60),
+            cache_entries: 100,
+            audience: vec![],
+        }),
+        user_claim: "username".into(),
+        sids_claim: None,
+        domain: Some("CORP".into()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_over_https_with_a_private_ca() {
+    let pki = Pki::new("IdP CA");
+    let server = Introspection::start_tls(pki.server_config(&["127.0.0.1"]));
+    let url = format!("https://127.0.0.1:{}/oauth2/introspect", server.addr.port());
+    let v = Verifier::new(&introspection(url.clone(), &pki.ca_file)).unwrap();
+    let who = v.verify("good-1").await.unwrap();
+    assert_eq!(who.sam, "CORP\\alice");
+    assert_eq!(server.count(), 1);
+    // Another CA's file: the handshake fails, nothing is asked, the token is unavailable.
+    let other = Pki::new("Another CA");
+    let v = Verifier::new(&introspection(url, &other.ca_file)).unwrap();
+    assert!(v.verify("good-2").await.is_err());
+    assert_eq!(server.count(), 1, "no request reached the endpoint");
 }

@@ -12,8 +12,10 @@ use std::time::Duration;
 use pingora::listeners::tls::TlsSettings;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use sessiongate::server::{wait_for_listener, Handoff, Running};
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
-use tokio_rustls::rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio_rustls::rustls::{
+    ClientConfig, ClientConnection, RootCertStore, ServerConfig, StreamOwned,
+};
 
 use super::{listener, raw, Gateway, Response};
 
@@ -62,6 +64,25 @@ impl Pki {
         let cert_file = self.write(&format!("{file}.pem"), &cert.pem());
         let key_file = self.write(&format!("{file}.key"), &key.serialize_pem());
         (cert_file, key_file)
+    }
+
+    /// A rustls server with a certificate of this CA for `names`, for test servers that are not
+    /// Pingora services.
+    pub fn server_config(&self, names: &[&str]) -> Arc<ServerConfig> {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let params = CertificateParams::new(names).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let key = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+        let config = ServerConfig::builder_with_provider(Arc::new(
+            tokio_rustls::rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+        Arc::new(config)
     }
 
     /// Write `text` to `name` in the directory.
