@@ -6,7 +6,7 @@
 
 mod common;
 use common::farm::{self, list, token, ALICE_SAM};
-use common::tls::{h2_request, server_settings, Pki, TlsConn};
+use common::tls::{h2_request, h2_silent_until_closed, server_settings, Pki, TlsConn};
 use common::*;
 
 use std::time::{Duration, Instant};
@@ -105,6 +105,48 @@ fn https_idle_connection_is_bounded_by_the_idle_limit_not_the_header_one() {
     assert!(
         waited > Duration::from_millis(1000) && waited < Duration::from_secs(5),
         "closed after {waited:?}"
+    );
+}
+
+#[test]
+fn http2_connections_are_held_to_the_idle_and_header_limits() {
+    let pki = Pki::new("Gateway CA");
+    let sim = Sim::demo();
+    let top = "clients:\n  header_timeout_ms: 400\n  idle_timeout_ms: 1200\n";
+    let gw = https_gateway(&pki, &sim, top);
+    let dropped = |reason: &str| {
+        let sample = format!("sessiongate_client_connections_dropped_total{{reason=\"{reason}\"}}");
+        // Read once: `metric` waits for a value, and here only growth is known.
+        gw.metrics()
+            .lines()
+            .find_map(|l| l.strip_prefix(sample.as_str()))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let (idle_before, header_before) = (dropped("idle_timeout"), dropped("header_timeout"));
+    // Nothing after the handshake: closed at the idle limit.
+    let waited = h2_silent_until_closed(gw.addr, "gateway.test", pki.client(&[b"h2"]), b"")
+        .expect("an idle HTTP/2 connection is closed");
+    assert!(
+        waited >= Duration::from_millis(1000),
+        "closed after {waited:?}"
+    );
+    // A preface begun and never finished: closed at the header limit, well before the idle one.
+    let waited = h2_silent_until_closed(gw.addr, "gateway.test", pki.client(&[b"h2"]), b"PRI * ")
+        .expect("a stalled preface is cut off");
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_millis(1100),
+        "closed after {waited:?}"
+    );
+    // Counted just after the close: wait for it, by deadline.
+    let grown = poll_until(
+        Duration::from_secs(2),
+        || (dropped("idle_timeout"), dropped("header_timeout")),
+        |(idle, header)| *idle > idle_before && *header > header_before,
+    );
+    assert!(
+        grown.0 > idle_before && grown.1 > header_before,
+        "{grown:?}"
     );
 }
 

@@ -245,3 +245,44 @@ pub fn h2_request(
         (parts.status.as_u16(), parts.headers, bytes)
     })
 }
+
+/// Open a TLS connection to `addr` with ALPN `h2`, send `bytes` (perhaps a part of the client
+/// preface) and wait up to 10 s for the server to close it: how long that took, `None` if it
+/// stayed open.
+pub fn h2_silent_until_closed(
+    addr: SocketAddr,
+    name: &str,
+    config: Arc<ClientConfig>,
+    bytes: &[u8],
+) -> Option<Duration> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let name = ServerName::try_from(name.to_string()).unwrap();
+    runtime.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut tls = tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        tls.write_all(bytes).await.unwrap();
+        tls.flush().await.unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = [0u8; 1024];
+        let closed = async {
+            loop {
+                match tls.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => continue,
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), closed)
+            .await
+            .ok()
+            .map(|()| started.elapsed())
+    })
+}
