@@ -173,6 +173,26 @@ pub fn tls_failure(kind: &ErrorType) -> bool {
     )
 }
 
+/// A failed connect, logged: a TLS failure with its cause (an unknown issuer, a name that does
+/// not match), which holds no secret, only certificate facts and the SNI.
+fn not_connected(e: &Error, target: &Target<'_>, addr: SocketAddr) -> Attempt {
+    let tls = tls_failure(e.etype());
+    if tls {
+        let why = e
+            .context
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        tracing::warn!(backend = %addr, sni = target.host.unwrap_or_default(), error = %why, "TLS handshake with upstream failed");
+    } else {
+        tracing::warn!(backend = %addr, error = e.etype().as_str(), "connect to upstream failed");
+    }
+    Attempt::NotConnected {
+        timed_out: e.etype() == &ErrorType::ConnectTimedout,
+        tls,
+    }
+}
+
 /// Sends requests over pooled connections (Pingora's connector: reuse, TLS, timeouts).
 pub struct HttpClient {
     connector: Connector,
@@ -200,25 +220,7 @@ impl HttpClient {
         let peer = target.peer(addr);
         let (mut session, _reused) = match self.connector.get_http_session(&peer).await {
             Ok(s) => s,
-            Err(e) => {
-                let tls = tls_failure(e.etype());
-                if tls {
-                    // The context names the cause (an unknown issuer, a name mismatch) and holds
-                    // no secret: only certificates and the SNI are in it.
-                    let why = e
-                        .context
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default();
-                    tracing::warn!(backend = %addr, sni = target.host.unwrap_or_default(), error = %why, "TLS handshake with upstream failed");
-                } else {
-                    tracing::warn!(backend = %addr, error = e.etype().as_str(), "connect to upstream failed");
-                }
-                return Err(Attempt::NotConnected {
-                    timed_out: e.etype() == &ErrorType::ConnectTimedout,
-                    tls,
-                });
-            }
+            Err(e) => return Err(not_connected(&e, target, addr)),
         };
         let mut request = request.clone();
         if request
