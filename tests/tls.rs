@@ -83,6 +83,17 @@ fn https_listener_answers_http2() {
     let (status, headers, _) = h2_request(gw.addr, "gateway.test", config, request, b"");
     assert_eq!(status, 405);
     assert_eq!(headers.get("allow").unwrap(), "POST");
+    // A passthrough path goes to the server over HTTP/1.1 and comes back over HTTP/2.
+    let request = http::Request::builder()
+        .method("GET")
+        .uri("https://gateway.test/Citrix/Store/resources/v2")
+        .header("authorization", ALICE)
+        .body(())
+        .unwrap();
+    let config = pki.client(&[b"h2"]);
+    let (status, _, answer) = h2_request(gw.addr, "gateway.test", config, request, b"");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    assert!(!answer.is_empty());
 }
 
 #[test]
