@@ -78,6 +78,9 @@ pub struct FileConfig {
     /// Bounds on client connections.
     #[serde(default)]
     pub clients: ClientsConfig,
+    /// The access log.
+    #[serde(default)]
+    pub access_log: AccessLogConfig,
     /// The stores served.
     #[serde(default)]
     pub stores: Vec<StoreConfig>,
@@ -134,6 +137,15 @@ pub struct TlsListenConfig {
     /// Offer HTTP/2 by ALPN besides HTTP/1.1.
     #[serde(default = "default_true")]
     pub http2: bool,
+}
+
+/// The access log: one line per request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLogConfig {
+    /// `logfmt` (default), `json`, `text` (like the other log lines) or `off`.
+    #[serde(default)]
+    pub format: crate::logging::access::AccessFormat,
 }
 
 /// Bounds on client connections: slow or idle clients are cut off, and their number is capped.

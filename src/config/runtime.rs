@@ -26,6 +26,8 @@ pub struct Config {
     pub upgrade_socket: PathBuf,
     /// Bounds on client connections.
     pub clients: Clients,
+    /// How access lines are written.
+    pub access_log: crate::logging::access::AccessFormat,
     /// Stores; their paths never nest, so at most one matches a request.
     pub stores: Vec<Arc<Store>>,
     /// The secret that signs farm session ids (required when a store has farms).

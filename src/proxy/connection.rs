@@ -111,9 +111,13 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
                 Err(None) => {}
             };
         }
+        let mut first = true;
         loop {
-            match self.turn(stream, shutdown).await {
-                Turn::Reused(next) if !*shutdown.borrow() => stream = next,
+            match self.turn(stream, first, shutdown).await {
+                Turn::Reused(next) if !*shutdown.borrow() => {
+                    stream = next;
+                    first = false;
+                }
                 Turn::Reused(_) | Turn::Closed => return,
                 Turn::Dropped(reason) => {
                     metrics::connection_dropped(reason);
@@ -139,20 +143,34 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
         }
     }
 
-    /// Wait for the next request, then serve it within the header deadline.
-    async fn turn(self: &Arc<Self>, mut stream: Stream, shutdown: &ShutdownWatch) -> Turn {
-        let mut first = [0u8; 1];
+    /// Wait for the next request (`first`: the connection's first), then serve it within the
+    /// header deadline.
+    async fn turn(
+        self: &Arc<Self>,
+        mut stream: Stream,
+        first: bool,
+        shutdown: &ShutdownWatch,
+    ) -> Turn {
+        let mut byte = [0u8; 1];
+        let waiting = tokio::time::timeout(self.limits.idle, stream.try_peek(&mut byte));
         let mut stopping = shutdown.clone();
-        tokio::select! {
-            waited = tokio::time::timeout(self.limits.idle, stream.try_peek(&mut first)) => {
-                match waited {
-                    Err(_) => return Turn::Dropped(ConnectionDrop::IdleTimeout),
-                    Ok(Err(_)) => return Turn::Closed,
-                    Ok(Ok(_)) => {}
-                }
+        let waited = if first {
+            // A connection accepted just before the server began to stop (in a graceful upgrade,
+            // the next process accepts the ones after) has its request on the way: serve it
+            // within the grace period rather than close it unanswered.
+            waiting.await
+        } else {
+            tokio::select! {
+                waited = waiting => waited,
+                // A server that stops closes idle keep-alive connections at once; their clients
+                // retry on a new connection, which the next process accepts.
+                _ = stopping.changed() => return Turn::Closed,
             }
-            // A server that stops closes idle connections at once.
-            _ = stopping.changed() => return Turn::Closed,
+        };
+        match waited {
+            Err(_) => return Turn::Dropped(ConnectionDrop::IdleTimeout),
+            Ok(Err(_)) => return Turn::Closed,
+            Ok(Ok(_)) => {}
         }
         let signal = Arc::new(HeaderParsed::default());
         let mut session = ServerSession::new_http1(stream);

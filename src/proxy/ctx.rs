@@ -4,12 +4,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::request_id::RequestId;
 use crate::metrics::ActiveQueryOutcome;
 use crate::routing::{Operation, Store};
 
 /// Per-request state; `logging` turns it into metrics and the access log line.
 pub struct RequestCtx {
     pub started: Instant,
+    /// Set when the header has been read (the first hook).
+    pub request_id: RequestId,
     /// Time a Sessions Service body may take to arrive whole.
     pub body_timeout: Duration,
     /// The store the path belongs to, once routed.
@@ -21,6 +24,8 @@ pub struct RequestCtx {
     pub tried: Vec<SocketAddr>,
     /// The server that got the request.
     pub backend: Option<SocketAddr>,
+    /// Time the server took to answer a Sessions Service or endpoints request.
+    pub upstream_elapsed: Option<Duration>,
     /// Reason of an answer the gateway made itself.
     pub reason: Option<&'static str>,
     /// Kind of upstream failure, if any.
@@ -37,12 +42,14 @@ impl RequestCtx {
     pub fn new(body_timeout: Duration) -> Self {
         RequestCtx {
             started: Instant::now(),
+            request_id: RequestId::default(),
             body_timeout,
             store: None,
             operation: None,
             upstream_target: None,
             tried: Vec::new(),
             backend: None,
+            upstream_elapsed: None,
             reason: None,
             upstream_error: None,
             connect_timed_out: false,

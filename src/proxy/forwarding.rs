@@ -8,6 +8,7 @@ use pingora::http::RequestHeader;
 use pingora::proxy::Session;
 
 use super::error::GatewayError;
+use super::request_id::{self, RequestId};
 use crate::backend::storefront::UpstreamError;
 
 /// Request headers the gateway sets itself on a sessions call, or that describe the client's
@@ -50,16 +51,23 @@ pub struct Canonical {
     pub accept: &'static str,
 }
 
-/// Replace any client-sent `X-Forwarded-For/-Host/-Proto` with the gateway's own view.
-pub fn add_forwarded_headers(session: &Session, req: &mut RequestHeader) -> pingora::Result<()> {
+/// Replace any client-sent `X-Forwarded-For/-Host/-Proto` with the gateway's own view, and
+/// `X-Request-Id` with the request's id.
+pub fn add_forwarded_headers(
+    session: &Session,
+    req: &mut RequestHeader,
+    id: &RequestId,
+) -> pingora::Result<()> {
     for name in [
         "x-forwarded-for",
         "x-forwarded-host",
         "x-forwarded-proto",
         "forwarded",
+        request_id::HEADER,
     ] {
         req.remove_header(name);
     }
+    req.insert_header(request_id::HEADER, id.as_str())?;
     if let Some(ip) = session
         .client_addr()
         .and_then(|a| a.as_inet())
@@ -82,6 +90,7 @@ pub fn sessions_request(
     target: &str,
     method: &str,
     canonical: Option<&Canonical>,
+    id: &RequestId,
 ) -> Result<RequestHeader, GatewayError> {
     let broken = |_| GatewayError::Upstream(UpstreamError::Broken);
     let client = session.req_header();
@@ -95,7 +104,7 @@ pub fn sessions_request(
                 .map_err(broken)?;
         }
     }
-    add_forwarded_headers(session, &mut req).map_err(broken)?;
+    add_forwarded_headers(session, &mut req, id).map_err(broken)?;
     match canonical {
         Some(c) => {
             req.insert_header("content-type", c.content_type)

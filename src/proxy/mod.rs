@@ -18,6 +18,7 @@ pub mod forwarding;
 pub mod passthrough;
 pub mod peekable;
 pub mod request;
+pub mod request_id;
 pub mod storefront;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ use crate::metrics;
 use crate::routing::{Operation, Router, Upstreams};
 pub use ctx::RequestCtx;
 pub use error::GatewayError;
+use request_id::RequestId;
 
 /// The gateway's proxy logic.
 pub struct Gateway {
@@ -114,6 +116,7 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
+        ctx.request_id = RequestId::for_request(&session.req_header().headers);
         let target = session
             .req_header()
             .uri
@@ -286,8 +289,10 @@ impl ProxyHttp for Gateway {
             metrics::active_session_query(store, outcome);
         }
         let req = session.req_header();
+        // Only what is safe in a log line: never a header, the query or a body.
         tracing::info!(
-            target: "access",
+            target: crate::logging::access::TARGET,
+            request_id = ctx.request_id.as_str(),
             client = %session.client_addr().map(|a| a.to_string()).unwrap_or_default(),
             method = %req.method,
             path = %req.uri.path(),
@@ -298,6 +303,7 @@ impl ProxyHttp for Gateway {
             backend = %ctx.backend.map(|b| b.to_string()).unwrap_or_default(),
             active_sessions = ctx.active_query.map_or("-", |o| o.as_str()),
             duration_ms = ctx.started.elapsed().as_millis() as u64,
+            upstream_ms = ctx.upstream_elapsed.map(|d| d.as_millis() as u64),
             error = %e.map(|e| e.etype().as_str()).unwrap_or("-"),
         );
     }

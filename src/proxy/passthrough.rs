@@ -53,7 +53,7 @@ pub fn upstream_request(
         req.remove_header(name.as_str());
     }
     req.insert_header("host", servers.target().host_header(addr))?;
-    forwarding::add_forwarded_headers(session, req)
+    forwarding::add_forwarded_headers(session, req, &ctx.request_id)
 }
 
 /// Point `Location` and challenges at the public side.

@@ -56,13 +56,15 @@ pub async fn serve(
     // A HEAD for the endpoints document is answered from a GET: its length is the rewritten one.
     let method = if sessions { "POST" } else { "GET" };
     let path = servers.upstream_path(rest);
-    let upstream = forwarding::sessions_request(session, &path, method, canonical.as_ref())?;
+    let upstream =
+        forwarding::sessions_request(session, &path, method, canonical.as_ref(), &ctx.request_id)?;
     let body = canonical.map(|c| c.body).unwrap_or_default();
     let exchange = client
         .send(servers, upstream, body)
         .await
         .map_err(GatewayError::StoreFront)?;
     ctx.backend = Some(exchange.backend);
+    ctx.upstream_elapsed = Some(exchange.elapsed);
     metrics::upstream_duration(&store.name, exchange.elapsed);
     let (header, body) =
         response::build(store, servers, asked, exchange).map_err(GatewayError::StoreFront)?;

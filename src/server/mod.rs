@@ -49,6 +49,7 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
         health,
         certificates,
     } = prepare(config).map_err(ServerError::Config)?;
+    crate::logging::access::set_format(config.access_log);
     let conf = ServerConf {
         threads: config.threads,
         grace_period_seconds: Some(config.grace_period_seconds),

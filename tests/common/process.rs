@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use sessiongate::server::Handoff;
 
@@ -22,7 +23,7 @@ pub struct GatewayProcess {
 
 impl GatewayProcess {
     /// Run the binary with `stores` (the list items of `stores:`), `top` (more top-level YAML
-    /// lines) and `env` in its environment.
+    /// lines; `grace_period_seconds` defaults to 0) and `env` in its environment.
     pub fn start(stores: &str, top: &str, env: &[(&str, &str)]) -> GatewayProcess {
         let (client, admin_listener) = (listener(), listener());
         let addr = client.local_addr().unwrap();
@@ -30,10 +31,16 @@ impl GatewayProcess {
         let handoff = Handoff::start(vec![client, admin_listener]).unwrap();
         let base = std::env::temp_dir().join(format!("sessiongate-process-{}", addr.port()));
         let (config, log) = (base.with_extension("yaml"), base.with_extension("log"));
+        // No grace period unless `top` gives one: tests stop their gateways at once.
+        let grace = if top.contains("grace_period_seconds:") {
+            ""
+        } else {
+            "grace_period_seconds: 0\n"
+        };
         std::fs::write(
             &config,
             format!(
-                "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\ngrace_period_seconds: 0\nupgrade_socket: {}\n{top}stores:\n{stores}",
+                "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\n{grace}upgrade_socket: {}\n{top}stores:\n{stores}",
                 handoff.socket().display()
             ),
         )
@@ -56,6 +63,39 @@ impl GatewayProcess {
             config,
             child,
         }
+    }
+
+    /// A graceful upgrade, as an operator does it: start a new process with `-u` on the same
+    /// configuration, then send SIGQUIT to the old one, which hands its listening sockets over
+    /// through `upgrade_socket` and stops once its in-flight requests are done. The new process
+    /// is this one from now on; the old one is returned, to see it exit.
+    pub fn upgrade(&mut self) -> Child {
+        let socket = std::fs::read_to_string(&self.config)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("upgrade_socket: ").map(PathBuf::from))
+            .unwrap();
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let new = Command::new(env!("CARGO_BIN_EXE_sessiongate"))
+            .arg("-u")
+            .arg("-c")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        // The old process tries to connect for a few seconds; start it once the new one listens.
+        super::poll_until(Duration::from_secs(10), || socket.exists(), |e| *e);
+        let status = Command::new("kill")
+            .arg("-QUIT")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::mem::replace(&mut self.child, new)
     }
 
     /// Everything it has logged so far.

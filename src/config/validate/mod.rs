@@ -40,6 +40,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             grace_period_seconds: file.grace_period_seconds,
             upgrade_socket: file.upgrade_socket.into(),
             clients,
+            access_log: file.access_log.format,
             stores,
             session_id_key_file,
         }),

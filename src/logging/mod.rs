@@ -1,5 +1,6 @@
 //! Logging: `RUST_LOG`-style filtering (default `info`) to standard error, with Pingora's own
-//! `log` records carried into the same output.
+//! `log` records carried into the same output; access lines in the configured format
+//! ([`access`]).
 //!
 //! Secrets never reach a log line, at any level: Pingora's modules that print request or
 //! response headers, raw request bytes or bodies at DEBUG and TRACE (headers carry
@@ -14,7 +15,11 @@
 //! on. It is the only ERROR that module logs, so dropping that target's ERRORs loses nothing
 //! else, and its WARN lines (data on an idle connection) are kept.
 
+pub mod access;
+
 use std::io::IsTerminal;
+
+use access::{AccessFormat, AccessLine};
 
 use tracing::{Level, Metadata};
 use tracing_subscriber::layer::SubscriberExt;
@@ -56,13 +61,33 @@ pub fn is_written(meta: &Metadata<'_>) -> bool {
     !is_benign(meta) && !may_print_secrets(meta)
 }
 
+/// Is this an access line the structured access layer writes (rather than the plain one)?
+fn is_structured_access(meta: &Metadata<'_>) -> bool {
+    meta.target() == access::TARGET
+        && matches!(access::format(), AccessFormat::Logfmt | AccessFormat::Json)
+}
+
+/// Is this a line for the plain layer: everything written but structured access lines, and
+/// access lines only in the `text` format?
+fn is_plain(meta: &Metadata<'_>) -> bool {
+    is_written(meta) && (meta.target() != access::TARGET || access::format() == AccessFormat::Text)
+}
+
 /// Install the process-wide subscriber (once; later calls do nothing).
 pub fn init() {
-    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let output = tracing_subscriber::fmt::layer()
+    let env = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let plain = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_filter(env)
-        .with_filter(filter::filter_fn(is_written));
-    let _ = tracing_subscriber::registry().with(output).try_init();
+        .with_filter(env())
+        .with_filter(filter::filter_fn(is_plain));
+    let structured = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .event_format(AccessLine::configured())
+        .with_filter(env())
+        .with_filter(filter::filter_fn(is_structured_access));
+    let _ = tracing_subscriber::registry()
+        .with(plain)
+        .with(structured)
+        .try_init();
 }
