@@ -25,6 +25,7 @@ fn config(url: String, f: impl FnOnce(&mut IntrospectionConfig)) -> IdentityConf
         url,
         client_id: None,
         client_secret_file: None,
+        ca_file: None,
         timeout: Duration::from_millis(500),
         cache_ttl: Duration::from_secs(60),
         cache_entries: 100,

@@ -16,6 +16,8 @@ use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType};
 
+use super::trust::Trust;
+
 /// How long an idle pooled connection to a server is kept; well under IIS's 120 s default so the
 /// server does not close it under us.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,6 +50,10 @@ pub enum UpstreamError {
     TooLarge(usize),
     #[error("the exchange with the server broke off")]
     Broken,
+    /// The TLS handshake failed: mostly a certificate that the configured CA did not issue, or
+    /// that does not name the configured `host`.
+    #[error("the TLS handshake with the servers failed (certificate refused?)")]
+    TlsFailed,
 }
 
 impl UpstreamError {
@@ -60,15 +66,18 @@ impl UpstreamError {
             UpstreamError::Timeout => "timeout",
             UpstreamError::TooLarge(_) => "too_large",
             UpstreamError::Broken => "broken",
+            UpstreamError::TlsFailed => "tls_failed",
         }
     }
 
-    /// The error once every server of a pool failed to connect (or none was available).
-    pub fn no_connection(tried_any: bool, timed_out: bool) -> UpstreamError {
-        match (tried_any, timed_out) {
-            (false, _) => UpstreamError::NoBackend,
-            (true, true) => UpstreamError::ConnectTimeout,
-            (true, false) => UpstreamError::ConnectFailed,
+    /// The error once every server of a pool failed to connect (or none was available); a
+    /// refused TLS handshake says most about what to fix, so it wins.
+    pub fn no_connection(tried_any: bool, timed_out: bool, tls: bool) -> UpstreamError {
+        match (tried_any, timed_out, tls) {
+            (false, _, _) => UpstreamError::NoBackend,
+            (true, _, true) => UpstreamError::TlsFailed,
+            (true, true, false) => UpstreamError::ConnectTimeout,
+            (true, false, false) => UpstreamError::ConnectFailed,
         }
     }
 }
@@ -76,8 +85,9 @@ impl UpstreamError {
 /// How one attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
-    /// No connection: nothing was sent, another server may take the request.
-    NotConnected { timed_out: bool },
+    /// No connection: nothing was sent, another server may take the request. `tls` when the
+    /// TCP connection stood but its TLS handshake failed.
+    NotConnected { timed_out: bool, tls: bool },
     /// The request (or part of it) may have reached the server.
     Failed(UpstreamError),
 }
@@ -87,6 +97,8 @@ pub enum Attempt {
 pub struct Target<'a> {
     /// HTTPS.
     pub tls: bool,
+    /// The CA the server's certificate must chain to; the system's roots when `None`.
+    pub trust: Option<&'a Trust>,
     /// `Host` header and TLS SNI; `None` means the server's address.
     pub host: Option<&'a str>,
     /// `Host` header when it differs from the TLS name (a URL's `host:port`).
@@ -104,6 +116,9 @@ impl Target<'_> {
     pub fn peer(&self, addr: SocketAddr) -> HttpPeer {
         let sni = self.host.unwrap_or_default().to_string();
         let mut peer = HttpPeer::new(addr, self.tls, sni);
+        if let (true, Some(trust)) = (self.tls, self.trust) {
+            trust.apply(&mut peer);
+        }
         peer.options.connection_timeout = Some(self.connect_timeout);
         peer.options.total_connection_timeout = Some(self.connect_timeout);
         peer.options.read_timeout = Some(self.read_timeout);
@@ -150,6 +165,34 @@ async fn read_answer(session: &mut HttpSession, limit: usize) -> pingora::Result
     Ok(buf.freeze())
 }
 
+/// Is a connect error the TLS handshake's (certificate refused, name mismatch, protocol)?
+pub fn tls_failure(kind: &ErrorType) -> bool {
+    matches!(
+        kind,
+        ErrorType::TLSHandshakeFailure | ErrorType::InvalidCert | ErrorType::HandshakeError
+    )
+}
+
+/// A failed connect, logged: a TLS failure with its cause (an unknown issuer, a name that does
+/// not match), which holds no secret, only certificate facts and the SNI.
+fn not_connected(e: &Error, target: &Target<'_>, addr: SocketAddr) -> Attempt {
+    let tls = tls_failure(e.etype());
+    if tls {
+        let why = e
+            .context
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        tracing::warn!(backend = %addr, sni = target.host.unwrap_or_default(), error = %why, "TLS handshake with upstream failed");
+    } else {
+        tracing::warn!(backend = %addr, error = e.etype().as_str(), "connect to upstream failed");
+    }
+    Attempt::NotConnected {
+        timed_out: e.etype() == &ErrorType::ConnectTimedout,
+        tls,
+    }
+}
+
 /// Sends requests over pooled connections (Pingora's connector: reuse, TLS, timeouts).
 pub struct HttpClient {
     connector: Connector,
@@ -177,12 +220,7 @@ impl HttpClient {
         let peer = target.peer(addr);
         let (mut session, _reused) = match self.connector.get_http_session(&peer).await {
             Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(backend = %addr, error = e.etype().as_str(), "connect to upstream failed");
-                return Err(Attempt::NotConnected {
-                    timed_out: e.etype() == &ErrorType::ConnectTimedout,
-                });
-            }
+            Err(e) => return Err(not_connected(&e, target, addr)),
         };
         let mut request = request.clone();
         if request

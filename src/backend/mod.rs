@@ -6,5 +6,6 @@ pub mod exchange;
 pub mod farm;
 pub mod pool;
 pub mod storefront;
+pub mod trust;
 
 pub use pool::Pool;

@@ -78,9 +78,9 @@ pub const DEFAULT_GUARD_MIN_CANARY_REQUESTS: u64 = 200;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
-    /// Client-facing listeners, `ip:port`.
+    /// Client-facing listeners: `ip:port` for plain HTTP, or a map with a certificate for HTTPS.
     #[serde(default = "default_listen")]
-    pub listen: Vec<String>,
+    pub listen: Vec<ListenEntry>,
     /// Admin listener, `ip:port`.
     #[serde(default = "default_admin_listen")]
     pub admin_listen: String,
@@ -115,6 +115,55 @@ pub struct FileConfig {
     /// Networks of the proxies in front of the gateway whose `X-Forwarded-For` is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+}
+
+/// One `listen` entry: a plain `ip:port` string, or a map for HTTPS.
+#[derive(Debug)]
+pub enum ListenEntry {
+    /// Plain HTTP/1.1 on `ip:port`.
+    Plain(String),
+    /// HTTPS (and HTTP/2 by ALPN) with a certificate.
+    Tls(TlsListenConfig),
+}
+
+impl<'de> Deserialize<'de> for ListenEntry {
+    /// A string or a map. Written out rather than `#[serde(untagged)]`, whose only error is "did
+    /// not match any variant": this way a misspelt key of the map is named.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = ListenEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"ip:port\" or a map with address, certificate_file and key_file")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ListenEntry, E> {
+                Ok(ListenEntry::Plain(v.to_string()))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                m: M,
+            ) -> Result<ListenEntry, M::Error> {
+                let de = serde::de::value::MapAccessDeserializer::new(m);
+                TlsListenConfig::deserialize(de).map(ListenEntry::Tls)
+            }
+        }
+        d.deserialize_any(Entry)
+    }
+}
+
+/// An HTTPS listener.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsListenConfig {
+    /// `ip:port`.
+    pub address: String,
+    /// PEM file: the server certificate first, then the intermediates.
+    pub certificate_file: String,
+    /// PEM file: the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: String,
+    /// Offer HTTP/2 by ALPN besides HTTP/1.1.
+    #[serde(default = "default_true")]
+    pub http2: bool,
 }
 
 /// The access log: one line per request.
@@ -216,6 +265,10 @@ pub struct FarmConfig {
     /// Talk HTTPS to the brokers (SSL Relay or IIS).
     #[serde(default)]
     pub tls: bool,
+    /// PEM file of the CA certificates the brokers' certificates must chain to (with `tls`);
+    /// the system's roots when absent.
+    #[serde(default)]
+    pub ca_file: Option<String>,
     /// Host header and TLS SNI; defaults to the broker's address.
     #[serde(default)]
     pub host: Option<String>,
@@ -303,6 +356,10 @@ pub struct IntrospectionFileConfig {
     pub client_id: Option<String>,
     #[serde(default)]
     pub client_secret_file: Option<String>,
+    /// PEM file of the CA certificates an `https://` endpoint's certificate must chain to; the
+    /// system's roots when absent.
+    #[serde(default)]
+    pub ca_file: Option<String>,
     #[serde(default = "default_introspection_timeout")]
     pub timeout_ms: u64,
     #[serde(default = "default_cache_ttl")]
@@ -340,6 +397,10 @@ pub struct StoreFrontConfig {
     /// Talk HTTPS to the servers.
     #[serde(default)]
     pub tls: bool,
+    /// PEM file of the CA certificates the servers' certificates must chain to (with `tls`);
+    /// the system's roots when absent.
+    #[serde(default)]
+    pub ca_file: Option<String>,
     /// Host name sent as `Host` (and as TLS SNI), and recognised in URLs the servers write;
     /// defaults to the address of the server a request goes to.
     #[serde(default)]
@@ -489,8 +550,8 @@ impl Default for GuardFileConfig {
     }
 }
 
-fn default_listen() -> Vec<String> {
-    vec![DEFAULT_LISTEN.to_string()]
+fn default_listen() -> Vec<ListenEntry> {
+    vec![ListenEntry::Plain(DEFAULT_LISTEN.to_string())]
 }
 fn default_admin_listen() -> String {
     DEFAULT_ADMIN_LISTEN.to_string()

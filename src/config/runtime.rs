@@ -13,8 +13,10 @@ use crate::protocol::url::encode_segment;
 /// The whole gateway.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Client-facing listeners.
+    /// Client-facing listeners, plain and HTTPS, in the file's order.
     pub listen: Vec<SocketAddr>,
+    /// The HTTPS ones among them.
+    pub tls_listeners: Vec<TlsListener>,
     /// Admin listener.
     pub admin_listen: SocketAddr,
     /// Worker threads of each service.
@@ -35,6 +37,20 @@ pub struct Config {
     pub admin_token_file: Option<PathBuf>,
     /// Proxies whose `X-Forwarded-For` is believed and appended to.
     pub trusted_proxies: Vec<super::Cidr>,
+}
+
+/// A listener that serves HTTPS. Its files are read in wiring, where `-t` tries them too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsListener {
+    /// Its place in `listen` (`listen[N]` in messages).
+    pub index: usize,
+    pub addr: SocketAddr,
+    /// PEM certificate chain, the server's own certificate first.
+    pub certificate_file: PathBuf,
+    /// PEM private key of that certificate.
+    pub key_file: PathBuf,
+    /// HTTP/2 offered by ALPN besides HTTP/1.1.
+    pub http2: bool,
 }
 
 /// Bounds on client connections.
@@ -153,6 +169,8 @@ pub struct Farm {
     pub brokers: Vec<String>,
     /// HTTPS to the brokers.
     pub tls: bool,
+    /// CA certificates the brokers' certificates must chain to; the system's when `None`.
+    pub ca_file: Option<PathBuf>,
     /// Host header and TLS SNI; `None` means the broker's address.
     pub host: Option<String>,
     pub connect_timeout: Duration,
@@ -190,6 +208,8 @@ pub struct StoreFront {
     pub upstream_path: String,
     /// HTTPS to the servers.
     pub tls: bool,
+    /// CA certificates the servers' certificates must chain to; the system's when `None`.
+    pub ca_file: Option<PathBuf>,
     /// Host header and TLS SNI; `None` means the server's address.
     pub host: Option<String>,
     pub connect_timeout: Duration,
@@ -308,6 +328,9 @@ pub struct IntrospectionConfig {
     /// Sent with HTTP Basic authentication, with the secret of `client_secret_file`.
     pub client_id: Option<String>,
     pub client_secret_file: Option<PathBuf>,
+    /// CA certificates an `https://` endpoint's certificate must chain to; the system's when
+    /// `None`.
+    pub ca_file: Option<PathBuf>,
     /// Bound on the whole exchange (name lookup, connect, request, answer).
     pub timeout: Duration,
     /// How long a positive answer is reused (never past the token's `exp`).

@@ -330,3 +330,45 @@ fn identity_needs_exactly_one_source() {
         "{found:?}"
     );
 }
+
+#[test]
+fn listen_takes_plain_and_https_entries() {
+    let text = format!(
+        "listen:\n  - \"127.0.0.1:8080\"\n  - address: \"127.0.0.1:8443\"\n    certificate_file: /c.pem\n    key_file: /k.pem\n{MINIMAL}"
+    );
+    let c = from_yaml(&text, "t").unwrap();
+    assert_eq!(c.listen.len(), 2);
+    let https = TlsListener {
+        index: 1,
+        addr: "127.0.0.1:8443".parse().unwrap(),
+        certificate_file: "/c.pem".into(),
+        key_file: "/k.pem".into(),
+        http2: true,
+    };
+    assert_eq!(c.tls_listeners, vec![https]);
+    let bad = text.replace("127.0.0.1:8443", "nowhere");
+    assert_eq!(issues(&bad)[0].key, "listen[1].address");
+    let empty = text.replace("/k.pem", "\"\"");
+    assert_eq!(issues(&empty)[0].key, "listen[1].key_file");
+    let twice = text.replace("8443", "8080");
+    assert_eq!(issues(&twice)[0].key, "listen[1].address");
+    // A misspelt key of the map is named, not "did not match any variant".
+    let s = syntax(&text.replace("key_file", "key"));
+    assert!(s.contains("unknown field `key`"), "{s}");
+}
+
+#[test]
+fn ca_file_applies_only_over_tls() {
+    let found =
+        issues(&MINIMAL.replace("upstream_path:", "ca_file: /ca.pem\n      upstream_path:"));
+    assert_eq!(found[0].key, "stores[0].storefront.ca_file");
+    let ok = MINIMAL.replace(
+        "upstream_path:",
+        "tls: true\n      host: sf.corp.example.com\n      ca_file: /ca.pem\n      upstream_path:",
+    );
+    let c = from_yaml(&ok, "t").unwrap();
+    let Backend::StoreFront(sf) = &c.stores[0].backend else {
+        panic!("a StoreFront store")
+    };
+    assert_eq!(sf.ca_file, Some("/ca.pem".into()));
+}

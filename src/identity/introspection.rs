@@ -19,6 +19,7 @@ use super::cache::{self, Cache};
 use super::claims::Mapping;
 use super::{read_key_file, unix_now, Identity, IdentityError, IntrospectionConfig, SetupError};
 use crate::backend::exchange::{Attempt, HttpClient, Target, UpstreamError};
+use crate::backend::trust::Trust;
 use crate::protocol::url::AbsoluteUrl;
 
 /// Largest introspection answer read.
@@ -104,6 +105,8 @@ pub(crate) struct Introspector {
     mapping: Mapping,
     cache: Cache,
     http: HttpClient,
+    /// The CA of an `https://` endpoint's certificate (`ca_file`), if given.
+    trust: Option<Trust>,
 }
 
 /// Why an exchange gave no answer (for the log; the caller sees `Unavailable`).
@@ -137,7 +140,12 @@ impl Introspector {
                 Some(value)
             }
         };
+        let trust = match &config.ca_file {
+            Some(path) => Some(Trust::load(path).map_err(SetupError::Trust)?),
+            None => None,
+        };
         Ok(Introspector {
+            trust,
             endpoint,
             authorization,
             timeout: config.timeout,
@@ -245,6 +253,7 @@ impl Introspector {
         let addr = self.resolve().await?;
         let target = Target {
             tls: self.endpoint.tls,
+            trust: self.trust.as_ref(),
             host: Some(&self.endpoint.host),
             authority: Some(&self.endpoint.authority),
             connect_timeout: self.timeout,

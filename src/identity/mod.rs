@@ -107,6 +107,8 @@ pub enum SetupError {
     Url,
     #[error("cannot build the token: {0}")]
     Mint(&'static str),
+    #[error(transparent)]
+    Trust(crate::backend::trust::TrustError),
 }
 
 fn read_key_file(path: &Path) -> Result<Vec<u8>, SetupError> {

@@ -10,8 +10,19 @@ use crate::routing::Operation;
 
 /// RFC 9112 §3.2 and §3.2.1: a request to the gateway names its target in origin form (it is no
 /// forward proxy: an absolute-form target, or a `Host`, must never choose the upstream), and an
-/// HTTP/1.1 request carries exactly one `Host`, an authority and nothing else.
+/// HTTP/1.1 request carries exactly one `Host`, an authority and nothing else. HTTP/2 names its
+/// target in its pseudo-headers, whose authority stands for `Host`.
 pub fn check_target(req: &RequestHeader) -> Result<(), GatewayError> {
+    // HTTP/2 always names its target as :scheme, :authority and :path (an absolute URI here);
+    // Pingora has already refused an :authority that disagrees with a Host header.
+    if req.version == http::Version::HTTP_2 {
+        if let Some(a) = req.uri.authority() {
+            return match authority(a.as_str().as_bytes()) {
+                true => Ok(()),
+                false => Err(GatewayError::BadHost),
+            };
+        }
+    }
     if req.uri.scheme().is_some() || req.uri.authority().is_some() {
         return Err(GatewayError::BadTarget);
     }

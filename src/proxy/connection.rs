@@ -16,6 +16,14 @@
 //!
 //! Every connection closed by these limits is counted by reason.
 //!
+//! HTTPS connections are served the same way; their stream is made able to peek
+//! ([`super::peekable`]). An HTTP/2 connection (ALPN `h2`) is handed to Pingora's own HTTP/2
+//! loop after its first bytes (the client preface) arrived within the idle and header limits: it
+//! holds its permit of [`ClientLimits::max_connections`] for as long as it is open, is closed
+//! after [`ClientLimits::idle`] without an open stream (Pingora's `h2_idle_timeout`, set in
+//! wiring), and each of its requests is bounded by HTTP/2 itself (64 KiB of headers, 100 streams
+//! at once) rather than by the header deadline, which is an HTTP/1 concern.
+//!
 //! The connection is served in a task of its own, spawned here, and Pingora's accept task ends
 //! at once: Pingora's task holds its (TLS) handshake future inline, about 9 KiB for every
 //! connection, TLS or not, for as long as the connection lives. The gateway's task holds only
@@ -29,10 +37,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use pingora::apps::{HttpServerApp, ServerApp};
 use pingora::protocols::http::ServerSession;
-use pingora::protocols::Stream;
+use pingora::protocols::{Stream, ALPN};
 use pingora::server::ShutdownWatch;
 use tokio::sync::{Notify, Semaphore};
 
+use super::peekable::Peekable;
 use crate::metrics::{self, ConnectionDrop};
 
 /// The bounds on a client connection.
@@ -85,9 +94,23 @@ enum Turn {
     Dropped(ConnectionDrop),
 }
 
+/// Length of the HTTP/2 client connection preface (RFC 9113 §3.4).
+const H2_PREFACE_LEN: usize = 24;
+
 impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
     /// Serve the connection's requests until it closes or a limit closes it.
-    async fn serve(self: &Arc<Self>, mut stream: Stream, shutdown: &ShutdownWatch) {
+    async fn serve(self: &Arc<Self>, stream: Stream, shutdown: &ShutdownWatch) {
+        let mut stream = Peekable::wrap(stream);
+        if stream.selected_alpn_proto() == Some(ALPN::H2) {
+            return match self.preface(&mut stream).await {
+                Ok(()) => {
+                    // Pingora's loop for HTTP/2 (the blanket `ServerApp` of an HTTP app).
+                    ServerApp::process_new(&self.inner, stream, shutdown).await;
+                }
+                Err(Some(reason)) => metrics::connection_dropped(reason),
+                Err(None) => {}
+            };
+        }
         let mut first = true;
         loop {
             match self.turn(stream, first, shutdown).await {
@@ -101,6 +124,22 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
                     return;
                 }
             }
+        }
+    }
+
+    /// Wait for an HTTP/2 client's preface: its first byte within the idle limit, the whole
+    /// of it within the header limit. `Err(None)` when the client went away.
+    async fn preface(&self, stream: &mut Stream) -> Result<(), Option<ConnectionDrop>> {
+        let mut preface = [0u8; H2_PREFACE_LEN];
+        match tokio::time::timeout(self.limits.idle, stream.try_peek(&mut preface[..1])).await {
+            Err(_) => return Err(Some(ConnectionDrop::IdleTimeout)),
+            Ok(Err(_)) => return Err(None),
+            Ok(Ok(_)) => {}
+        }
+        match tokio::time::timeout(self.limits.header, stream.try_peek(&mut preface)).await {
+            Err(_) => Err(Some(ConnectionDrop::HeaderTimeout)),
+            Ok(Err(_)) => Err(None),
+            Ok(Ok(_)) => Ok(()),
         }
     }
 

@@ -37,6 +37,8 @@ pub struct RequestCtx {
     pub upstream_error: Option<&'static str>,
     /// Passthrough: a connect attempt timed out (as opposed to being refused).
     pub connect_timed_out: bool,
+    /// Passthrough: a TLS handshake failed (the server's certificate refused, most often).
+    pub connect_tls_failed: bool,
     /// What the active-session policy did, when the request asked for active sessions.
     pub active_query: Option<ActiveQueryOutcome>,
     /// Stores with a canary: the pool decided for the request, then the one that served it.
@@ -65,6 +67,7 @@ impl RequestCtx {
             reason: None,
             upstream_error: None,
             connect_timed_out: false,
+            connect_tls_failed: false,
             active_query: None,
             pool: None,
             forced: None,

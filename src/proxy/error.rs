@@ -26,7 +26,10 @@ fn upstream_status(u: &UpstreamError) -> u16 {
     match u {
         UpstreamError::NoBackend => 503,
         UpstreamError::ConnectTimeout | UpstreamError::Timeout => 504,
-        UpstreamError::ConnectFailed | UpstreamError::TooLarge(_) | UpstreamError::Broken => 502,
+        UpstreamError::ConnectFailed
+        | UpstreamError::TooLarge(_)
+        | UpstreamError::Broken
+        | UpstreamError::TlsFailed => 502,
     }
 }
 
@@ -38,6 +41,7 @@ fn upstream_reason(u: &UpstreamError) -> &'static str {
         UpstreamError::Timeout => "upstream_timeout",
         UpstreamError::TooLarge(_) => "upstream_too_large",
         UpstreamError::Broken => "upstream_broken",
+        UpstreamError::TlsFailed => "upstream_tls_failed",
     }
 }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod farms;
 pub mod forwarding;
 pub mod passthrough;
+pub mod peekable;
 pub mod request;
 pub mod request_id;
 pub mod storefront;
@@ -31,6 +32,7 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorSource, ErrorType};
 
+use crate::backend::exchange::tls_failure;
 use crate::backend::farm::FarmClient;
 use crate::backend::storefront::{StoreFrontClient, UpstreamError};
 use crate::config::Cidr;
@@ -101,12 +103,14 @@ impl Gateway {
     fn upstream_failure(e: &Error, ctx: &RequestCtx) -> GatewayError {
         let kind = match e.etype() {
             ErrorType::ConnectNoRoute if ctx.tried.is_empty() => UpstreamError::NoBackend,
+            ErrorType::ConnectNoRoute if ctx.connect_tls_failed => UpstreamError::TlsFailed,
             ErrorType::ConnectNoRoute if ctx.connect_timed_out => UpstreamError::ConnectTimeout,
             ErrorType::ConnectTimedout => UpstreamError::ConnectTimeout,
             ErrorType::ReadTimedout | ErrorType::WriteTimedout => UpstreamError::Timeout,
             ErrorType::ConnectNoRoute | ErrorType::ConnectRefused | ErrorType::ConnectError => {
                 UpstreamError::ConnectFailed
             }
+            kind if tls_failure(kind) => UpstreamError::TlsFailed,
             _ => UpstreamError::Broken,
         };
         GatewayError::Upstream(kind)
@@ -208,6 +212,7 @@ impl ProxyHttp for Gateway {
             ctx.tried.push(addr);
         }
         ctx.connect_timed_out |= e.etype() == &ErrorType::ConnectTimedout;
+        ctx.connect_tls_failed |= tls_failure(e.etype());
         e.set_retry(true);
         e
     }

@@ -31,6 +31,7 @@ stores:
                     canary: None,
                     url_map: UrlMap::new(&sf.upstreams, &sf.upstream_path, &config.public_url)
                         .unwrap(),
+                    trust: None,
                     names: sf.upstreams.clone(),
                 };
                 Store {

@@ -3,6 +3,7 @@
 //! running a server on a thread beside others ([`running`]); failing fast when a port is taken
 //! ([`ports`]).
 
+pub mod certificate;
 pub mod ports;
 pub mod running;
 pub mod upstreams;
@@ -15,6 +16,7 @@ use pingora::server::Server;
 pub use running::{standalone, wait_for_listener, Handoff, Running};
 pub use upstreams::{prepare, Prepared};
 
+use pingora::apps::HttpServerOptions;
 use pingora::listeners::ListenerConfig;
 use pingora::protocols::l4::stream::L4BufferSettings;
 use pingora::services::listening::Service;
@@ -66,7 +68,14 @@ pub fn admin_access(config: &Config) -> Result<MutationAccess, Vec<ConfigIssue>>
 pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
     let prepared = prepare(config);
     let access = admin_access(config);
-    let (Prepared { router, health }, access) = match (prepared, access) {
+    let (
+        Prepared {
+            router,
+            health,
+            certificates,
+        },
+        access,
+    ) = match (prepared, access) {
         (Ok(p), Ok(a)) => (p, a),
         (p, a) => {
             let mut issues = p.err().unwrap_or_default();
@@ -93,16 +102,30 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
         idle: clients.idle_timeout,
         max_connections: clients.max_connections,
     };
-    let app = Limited::new(
-        pingora::proxy::http_proxy(&server.configuration, gateway),
-        limits,
-    );
+    let mut http = pingora::proxy::http_proxy(&server.configuration, gateway);
+    // HTTP/2 connections run Pingora's own stream loop (`Limited` serves HTTP/1 itself): its
+    // idle limit is the clients' one.
+    let mut options = HttpServerOptions::default();
+    options.h2_idle_timeout = Some(clients.idle_timeout);
+    http.server_options = Some(options);
+    let app = Limited::new(http, limits);
     let mut proxy = Service::new(PROXY_SERVICE.to_string(), app);
-    for addr in &config.listen {
+    for (i, addr) in config.listen.iter().enumerate() {
         // Plain HTTP gains nothing from Pingora's 64 KiB read buffer per connection, and an idle
-        // connection would hold it (reference notes on Pingora, §10.2).
+        // connection would hold it (reference notes on Pingora, §10.2); rustls keeps its own.
         let buffers = L4BufferSettings::new(READ_BUFFER_BYTES, WRITE_BUFFER_BYTES);
-        proxy.add_listener(ListenerConfig::tcp(addr.to_string()).l4_buffer(buffers));
+        let mut listener = ListenerConfig::tcp(addr.to_string()).l4_buffer(buffers);
+        if let Some((_, certificate)) = certificates.iter().find(|(index, _)| *index == i) {
+            let settings = certificate.settings().map_err(|e| {
+                ServerError::Config(vec![ConfigIssue {
+                    key: format!("listen[{i}]"),
+                    problem: format!("cannot set up TLS: {e}"),
+                    fix: "report this: the certificate loaded".into(),
+                }])
+            })?;
+            listener = listener.tls(settings);
+        }
+        proxy.add_listener(listener);
     }
     server.add_service(proxy);
     server.add_service(AdminApp::service(

@@ -9,6 +9,10 @@
 //! * [`exit_on_lost_listener`] ends the process if a listener still fails to start (the port was
 //!   taken between the check and Pingora's bind), instead of serving on without it.
 //!
+//! HTTPS listeners cannot fail at start over their certificate: it is loaded and checked before
+//! the server is built, and handed to rustls already loaded (`super::certificate`), so Pingora's
+//! "Failed to load provided certificates" panic is unreachable and not listed here.
+//!
 //! Neither applies to an upgrade (`-u`): the old process holds the ports and hands them over.
 
 use std::net::{SocketAddr, TcpListener};

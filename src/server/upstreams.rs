@@ -11,9 +11,11 @@ use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::lb::health_check::{HealthCheck, HttpHealthCheck, TcpHealthCheck};
 use pingora::services::ServiceWithDependents;
 
+use super::certificate::ListenerCertificate;
 use crate::backend::farm::{FarmMember, Farms, NfuseHealthCheck};
 use crate::backend::pool::Pool;
 use crate::backend::storefront::Servers;
+use crate::backend::trust::Trust;
 use crate::config::{
     Backend, Canary, Config, ConfigIssue, HttpCheck, IdentitySource, Issues, Store, StoreFront,
 };
@@ -24,10 +26,13 @@ use crate::routing::canary::{Guard, GuardSettings, Share, TagKey};
 use crate::routing::rollout::Rollout;
 use crate::routing::{self, FarmUpstreams, Router, Upstreams};
 
-/// The live stores and the background services that keep their pools' health current.
+/// The live stores and the background services that keep their pools' health current; and the
+/// certificates of the HTTPS listeners (by their index in `listen`), loaded here so that `-t`
+/// tries them with everything else.
 pub struct Prepared {
     pub router: Router,
     pub health: Vec<Box<dyn ServiceWithDependents>>,
+    pub certificates: Vec<(usize, ListenerCertificate)>,
 }
 
 /// How often, and how, a pool's servers are checked.
@@ -38,6 +43,13 @@ pub fn prepare(config: &Config) -> Result<Prepared, Vec<ConfigIssue>> {
     let mut issues = Issues::default();
     let mut health = Vec::new();
     let session_ids = session_id_key(config, &mut issues);
+    let mut certificates = Vec::new();
+    for listener in &config.tls_listeners {
+        match ListenerCertificate::load(listener) {
+            Ok(c) => certificates.push((listener.index, c)),
+            Err(issue) => issues.0.push(issue),
+        }
+    }
     let mut stores = Vec::new();
     for (i, store) in config.stores.iter().enumerate() {
         let key = format!("stores[{i}]");
@@ -81,6 +93,7 @@ pub fn prepare(config: &Config) -> Result<Prepared, Vec<ConfigIssue>> {
         Ok(Prepared {
             router: Router::new(stores),
             health,
+            certificates,
         })
     } else {
         Err(issues.0)
@@ -182,6 +195,28 @@ fn pool(
         .ok()
 }
 
+/// What to do about a CA file that cannot be used.
+const CA_FILE_FIX: &str = "name a readable PEM file of the CA certificates that issued the servers' certificates (-----BEGIN CERTIFICATE----- blocks only)";
+
+/// The CA certificates of `ca_file` at `key`: `Some(None)` without one (the system's roots),
+/// `None` when the file cannot be used (reported).
+fn trust(
+    key: &str,
+    ca_file: Option<&std::path::Path>,
+    issues: &mut Issues,
+) -> Option<Option<Trust>> {
+    let Some(path) = ca_file else {
+        return Some(None);
+    };
+    match Trust::load(path) {
+        Ok(t) => Some(Some(t)),
+        Err(e) => {
+            issues.push(key, e.to_string(), CA_FILE_FIX);
+            None
+        }
+    }
+}
+
 /// The StoreFront servers of store `key`: the stable pool and the canary pool, if any.
 fn servers(
     key: &str,
@@ -248,12 +283,14 @@ fn servers(
         }
         None => None,
     };
+    let trust = trust(&format!("{key}.ca_file"), sf.ca_file.as_deref(), issues)?;
     Some(Servers {
         settings: Arc::new(sf.clone()),
         pool: stable_pool,
         canary,
         url_map,
         names,
+        trust,
     })
 }
 
@@ -335,13 +372,20 @@ fn members(
 ) -> Option<Vec<FarmMember>> {
     let mut members = Vec::new();
     for (j, farm) in farms.iter().enumerate() {
+        let Some(trust) = trust(
+            &format!("{key}.farms[{j}].ca_file"),
+            farm.ca_file.as_deref(),
+            issues,
+        ) else {
+            continue;
+        };
         let key = format!("{key}.farms[{j}].brokers");
         let addrs = resolve(&key, &farm.brokers, issues);
         if addrs.len() != farm.brokers.len() {
             continue;
         }
         let check = match farm.health_check_interval {
-            Some(interval) => match NfuseHealthCheck::new(farm.clone()) {
+            Some(interval) => match NfuseHealthCheck::new(farm.clone(), trust.clone()) {
                 Ok(check) => Some((
                     interval,
                     Box::new(check) as Box<dyn HealthCheck + Send + Sync>,
@@ -362,6 +406,7 @@ fn members(
             members.push(FarmMember {
                 farm: farm.clone(),
                 pool,
+                trust,
             });
         }
     }
@@ -408,5 +453,6 @@ fn setup_issue(source: &IdentitySource, e: &SetupError) -> (&'static str, &'stat
             "give http://host[:port]/path or https://...",
         ),
         SetupError::Mint(_) => (file, "check the key file"),
+        SetupError::Trust(_) => ("introspection.ca_file", CA_FILE_FIX),
     }
 }

@@ -9,10 +9,12 @@
 //! - `slow`: the `good` answer after 5 s; `garbage`: not JSON; `error`: a 500;
 //! - anything else (`inactive`, `stolen`, ...): `{"active":false}`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio_rustls::rustls::{ServerConfig, ServerConnection, StreamOwned};
 
 use super::unix_now;
 
@@ -32,6 +34,15 @@ pub struct Introspection {
 
 impl Introspection {
     pub fn start() -> Introspection {
+        Introspection::start_with(None)
+    }
+
+    /// The endpoint over HTTPS with `tls` (see [`super::tls::Pki::server_config`]).
+    pub fn start_tls(tls: Arc<ServerConfig>) -> Introspection {
+        Introspection::start_with(Some(tls))
+    }
+
+    fn start_with(tls: Option<Arc<ServerConfig>>) -> Introspection {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -39,8 +50,18 @@ impl Introspection {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
                 let log = log.clone();
-                std::thread::spawn(move || serve(stream, &log));
+                let tls = tls.clone();
+                std::thread::spawn(move || match tls {
+                    None => serve(stream, &log),
+                    Some(config) => {
+                        let Ok(conn) = ServerConnection::new(config) else {
+                            return;
+                        };
+                        serve(StreamOwned::new(conn, stream), &log);
+                    }
+                });
             }
         });
         Introspection { addr, seen }
@@ -63,8 +84,7 @@ impl Introspection {
 }
 
 /// Read one request, record it, answer it and close.
-fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+fn serve(stream: impl Read + Write, log: &Mutex<Vec<Seen>>) {
     let mut reader = BufReader::new(stream);
     let Some(req) = read_request(&mut reader) else {
         return;
@@ -82,6 +102,7 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Seen>>) {
         body.len()
     );
     let _ = reader.get_mut().write_all(reply.as_bytes());
+    let _ = reader.get_mut().flush();
 }
 
 /// The head up to the empty line, then a body of the declared Content-Length.

@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod process;
 pub mod raw;
 pub mod scripted;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -84,7 +84,7 @@ pub async fn list_sessions(
                 active,
                 disconnected: true,
             };
-            client.call(&caller.store, &f.farm, &f.pool, &request).await
+            client.call(&caller.store, &f, &request).await
         }
     })
     .await;
@@ -127,7 +127,7 @@ pub async fn end_sessions(
                     client: &caller.client,
                 }
             };
-            client.call(&caller.store, &f.farm, &f.pool, &request).await
+            client.call(&caller.store, &f, &request).await
         }
     })
     .await;
@@ -154,7 +154,7 @@ pub async fn launch(
         client_address: who.client_address,
         session,
     };
-    let address = match client.call(store, &farm.farm, &farm.pool, &request).await? {
+    let address = match client.call(store, farm, &request).await? {
         Response::Address(a) => a,
         _ => return Err(unexpected()),
     };
@@ -164,7 +164,7 @@ pub async fn launch(
         ticket_tag: &tag,
         time_to_live_seconds: farm.farm.ticket_ttl_seconds,
     };
-    match client.call(store, &farm.farm, &farm.pool, &request).await? {
+    match client.call(store, farm, &request).await? {
         Response::Ticket(t) => Ok((address, t)),
         _ => Err(unexpected()),
     }

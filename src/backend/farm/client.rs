@@ -14,7 +14,9 @@ use bytes::Bytes;
 use pingora::http::RequestHeader;
 
 use crate::backend::exchange::{Attempt, HttpClient, Target, UpstreamError};
+use crate::backend::farm::FarmMember;
 use crate::backend::pool::Pool;
+use crate::backend::trust::Trust;
 use crate::config::Farm;
 use crate::metrics;
 use crate::protocol::nfuse::{
@@ -81,10 +83,12 @@ pub fn encode(farm: &Farm, request: &Request<'_>) -> Result<Vec<u8>, RequestErro
     }
 }
 
-/// How the gateway talks to the brokers of `farm`.
-pub fn target(farm: &Farm) -> Target<'_> {
+/// How the gateway talks to the brokers of `farm`, whose certificates chain to `trust` (the
+/// system's roots when `None`).
+pub fn target<'a>(farm: &'a Farm, trust: Option<&'a Trust>) -> Target<'a> {
     Target {
         tls: farm.tls,
+        trust,
         host: farm.host.as_deref(),
         authority: None,
         connect_timeout: farm.connect_timeout,
@@ -116,17 +120,20 @@ impl FarmClient {
     pub async fn call(
         &self,
         store: &str,
-        farm: &Farm,
-        pool: &Pool,
+        member: &FarmMember,
         request: &Request<'_>,
     ) -> Result<Response, FarmCallError> {
+        let FarmMember { farm, pool, trust } = member;
         let started = Instant::now();
         let kind = request.kind();
         let budget = farm.connect_timeout + farm.timeout;
-        let result = match tokio::time::timeout(budget, self.attempts(farm, pool, request)).await {
-            Ok(r) => r,
-            Err(_) => Err(FarmCallError::Upstream(UpstreamError::Timeout)),
-        };
+        let result =
+            match tokio::time::timeout(budget, self.attempts(farm, pool, trust.as_ref(), request))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(FarmCallError::Upstream(UpstreamError::Timeout)),
+            };
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.outcome(),
@@ -142,20 +149,25 @@ impl FarmClient {
         &self,
         farm: &Farm,
         pool: &Pool,
+        trust: Option<&Trust>,
         request: &Request<'_>,
     ) -> Result<Response, FarmCallError> {
         let body = Bytes::from(encode(farm, request)?);
         let header = request_header(body.len())?;
-        let target = target(farm);
+        let target = target(farm, trust);
         let may_resend = read_only(farm, request);
         let mut tried: Vec<SocketAddr> = Vec::new();
-        let mut timed_out = false;
+        let (mut timed_out, mut tls) = (false, false);
         let mut last: Option<FarmCallError> = None;
         while let Some(addr) = pool.select(&tried) {
             tried.push(addr);
             let failure = match self.http.exchange(&target, addr, &header, &body).await {
-                Err(Attempt::NotConnected { timed_out: t }) => {
+                Err(Attempt::NotConnected {
+                    timed_out: t,
+                    tls: s,
+                }) => {
                     timed_out |= t;
+                    tls |= s;
                     continue;
                 }
                 Err(Attempt::Failed(e)) => FarmCallError::Upstream(e),
@@ -179,6 +191,7 @@ impl FarmClient {
             last.unwrap_or(FarmCallError::Upstream(UpstreamError::no_connection(
                 !tried.is_empty(),
                 timed_out,
+                tls,
             ))),
         )
     }

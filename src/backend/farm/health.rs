@@ -13,23 +13,26 @@ use pingora::{Error, ErrorType, Result};
 
 use super::client::{request_header, target};
 use crate::backend::exchange::HttpClient;
+use crate::backend::trust::Trust;
 use crate::config::Farm;
 use crate::protocol::nfuse::{self, Request, Response};
 
 /// The check of one farm's brokers.
 pub struct NfuseHealthCheck {
     farm: Arc<Farm>,
+    trust: Option<Trust>,
     http: HttpClient,
     body: Bytes,
 }
 
 impl NfuseHealthCheck {
-    pub fn new(farm: Arc<Farm>) -> Result<NfuseHealthCheck> {
+    pub fn new(farm: Arc<Farm>, trust: Option<Trust>) -> Result<NfuseHealthCheck> {
         let body = Request::ServerFarmData
             .to_xml()
             .map_err(|e| Error::explain(ErrorType::InternalError, e.to_string()))?;
         Ok(NfuseHealthCheck {
             farm,
+            trust,
             http: HttpClient::default(),
             body: Bytes::from(body),
         })
@@ -47,7 +50,12 @@ impl HealthCheck for NfuseHealthCheck {
         let header = request_header(self.body.len()).map_err(|e| fail(e.to_string()))?;
         let ex = self
             .http
-            .exchange(&target(&self.farm), addr, &header, &self.body)
+            .exchange(
+                &target(&self.farm, self.trust.as_ref()),
+                addr,
+                &header,
+                &self.body,
+            )
             .await
             .map_err(|e| fail(format!("{e:?}")))?;
         if ex.header.status.as_u16() != 200 {

@@ -21,6 +21,7 @@ pub use health::NfuseHealthCheck;
 pub use sessions::{FarmError, LaunchClient};
 
 use super::pool::Pool;
+use super::trust::Trust;
 use crate::config::Farm;
 use crate::protocol::session_id::SessionIdKey;
 
@@ -29,6 +30,8 @@ use crate::protocol::session_id::SessionIdKey;
 pub struct FarmMember {
     pub farm: Arc<Farm>,
     pub pool: Pool,
+    /// The CA of the brokers' certificates (`ca_file`), when the farm has one.
+    pub trust: Option<Trust>,
 }
 
 /// The farms of one store as the gateway runs them.

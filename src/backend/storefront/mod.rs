@@ -16,6 +16,7 @@ use pingora::http::RequestHeader;
 use super::exchange::{Attempt, HttpClient, Target};
 pub use super::exchange::{Exchange, UpstreamError};
 use super::pool::Pool;
+use super::trust::Trust;
 use crate::config::{ActiveSessionPolicy, StoreFront};
 use crate::metrics::ActiveQueryOutcome;
 use crate::protocol::session_params::SessionParams;
@@ -44,6 +45,8 @@ pub struct Servers {
     pub canary: Option<Pool>,
     /// Maps URLs the servers write onto the public URL.
     pub url_map: UrlMap,
+    /// The CA of the servers' certificates (`ca_file`), when the store has one.
+    pub trust: Option<Trust>,
     /// Every name the servers go by (`host:port` as configured and resolved, `host`): an answer
     /// that holds one of them must not reach a client unread.
     pub names: Vec<String>,
@@ -55,6 +58,7 @@ impl Servers {
         let sf = &self.settings;
         Target {
             tls: sf.tls,
+            trust: self.trust.as_ref(),
             host: sf.host.as_deref(),
             authority: None,
             connect_timeout: sf.connect_timeout,
@@ -126,18 +130,25 @@ impl StoreFrontClient {
         let started = Instant::now();
         let target = servers.target();
         let mut tried: Vec<SocketAddr> = Vec::new();
-        let mut timed_out = false;
+        let (mut timed_out, mut tls) = (false, false);
         while let Some(addr) = pool.select(&tried) {
             tried.push(addr);
             match self.http.exchange(&target, addr, &request, &body).await {
                 Ok(exchange) => return Ok(with_elapsed(exchange, started.elapsed())),
-                Err(Attempt::NotConnected { timed_out: t }) => timed_out |= t,
+                Err(Attempt::NotConnected {
+                    timed_out: t,
+                    tls: s,
+                }) => {
+                    timed_out |= t;
+                    tls |= s;
+                }
                 Err(Attempt::Failed(e)) => return Err(StoreFrontError::Upstream(e)),
             }
         }
         Err(StoreFrontError::Upstream(UpstreamError::no_connection(
             !tried.is_empty(),
             timed_out,
+            tls,
         )))
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{addresses, check_host, header_safe, policy, timeout, Issues};
+use super::{addresses, check_ca_file, check_host, header_safe, policy, timeout, Issues};
 use crate::config::file::{
     ActiveSessionsConfig, FarmConfig, FarmHostsConfig, IdentityFileConfig, IntrospectionFileConfig,
     JwtAlgorithmConfig, JwtFileConfig, MAX_JWT_LEEWAY_SECONDS,
@@ -79,6 +79,7 @@ fn farm(
         issues,
     );
     check_host(key, f.host.as_ref(), f.tls, issues);
+    check_ca_file(key, f.ca_file.as_ref(), f.tls, "with tls: true", issues);
     let connect_timeout = timeout(
         format!("{key}.connect_timeout_ms"),
         f.connect_timeout_ms,
@@ -109,6 +110,7 @@ fn farm(
         name: f.name.clone(),
         brokers,
         tls: f.tls,
+        ca_file: f.ca_file.clone().map(Into::into),
         host: f.host.clone(),
         connect_timeout,
         timeout: farm_timeout,
@@ -230,10 +232,22 @@ fn introspection(
             "set both (HTTP Basic authentication to the endpoint) or neither",
         );
     }
+    let https = i
+        .url
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    check_ca_file(
+        key,
+        i.ca_file.as_ref(),
+        https,
+        "with an https:// url",
+        issues,
+    );
     IntrospectionConfig {
         url: i.url.clone(),
         client_id: i.client_id.clone(),
         client_secret_file: i.client_secret_file.clone().map(Into::into),
+        ca_file: i.ca_file.clone().map(Into::into),
         timeout: timeout(format!("{key}.timeout_ms"), i.timeout_ms, issues),
         cache_ttl: Duration::from_secs(i.cache_ttl_seconds),
         cache_entries: i.cache_entries,

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use super::error::{ConfigIssue, Issues};
 use super::file::{ActiveSessionsConfig, FileConfig, StoreConfig, StoreFrontConfig};
+use super::file::{ListenEntry, TlsListenConfig};
 use super::file::{DEFAULT_LISTEN, MAX_BODY_BYTES_CEILING};
 use super::runtime::{
     ActiveSessionPolicy, Backend, ChallengeTemplate, Clients, Config, Store, StoreFront,
+    TlsListener,
 };
 use crate::config::cidr::Cidr;
 use crate::protocol::url::{AbsoluteUrl, UrlMap};
@@ -26,7 +28,7 @@ const MAX_TIMEOUT_MS: u64 = 300_000;
 /// Validate a parsed file.
 pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     let mut issues = Issues::default();
-    let (listen, admin_listen) = listeners(&file, &mut issues);
+    let (listen, tls_listeners, admin_listen) = listeners(&file, &mut issues);
     process(&file, &mut issues);
     let clients = clients(&file, &mut issues);
     let session_id_key_file = session_id_key_file(&file, &mut issues);
@@ -36,6 +38,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     match (issues.0.is_empty(), admin_listen) {
         (true, Some(admin_listen)) => Ok(Config {
             listen,
+            tls_listeners,
             admin_listen,
             threads: file.threads,
             grace_period_seconds: file.grace_period_seconds,
@@ -68,8 +71,12 @@ fn networks(key: &str, list: &[String], issues: &mut Issues) -> Vec<Cidr> {
 }
 
 /// The client listeners and the admin listener.
-fn listeners(file: &FileConfig, issues: &mut Issues) -> (Vec<SocketAddr>, Option<SocketAddr>) {
+fn listeners(
+    file: &FileConfig,
+    issues: &mut Issues,
+) -> (Vec<SocketAddr>, Vec<TlsListener>, Option<SocketAddr>) {
     let mut listen = Vec::new();
+    let mut tls_listeners = Vec::new();
     if file.listen.is_empty() {
         issues.push(
             "listen",
@@ -77,17 +84,42 @@ fn listeners(file: &FileConfig, issues: &mut Issues) -> (Vec<SocketAddr>, Option
             format!("add one, e.g. listen: [\"{DEFAULT_LISTEN}\"]"),
         );
     }
-    for (i, l) in file.listen.iter().enumerate() {
-        match l.parse::<SocketAddr>() {
-            Ok(a) => listen.push(a),
-            Err(_) => issues.push(
-                format!("listen[{i}]"),
+    for (i, entry) in file.listen.iter().enumerate() {
+        let (key, l) = match entry {
+            ListenEntry::Plain(l) => (format!("listen[{i}]"), l),
+            ListenEntry::Tls(t) => (format!("listen[{i}].address"), &t.address),
+        };
+        let Ok(addr) = l.parse::<SocketAddr>() else {
+            issues.push(
+                key,
                 format!("`{l}` is not an ip:port address"),
                 "write it as 127.0.0.1:8080 or [::1]:8080",
-            ),
+            );
+            continue;
+        };
+        if listen.contains(&addr) {
+            issues.push(
+                key,
+                format!("`{addr}` is listed twice"),
+                "list each address once",
+            );
+        }
+        listen.push(addr);
+        if let ListenEntry::Tls(t) = entry {
+            tls_listeners.push(tls_listener(i, addr, t, issues));
         }
     }
-    let admin_listen = match file.admin_listen.parse::<SocketAddr>() {
+    let admin_listen = admin_listen(file, &listen, issues);
+    (listen, tls_listeners, admin_listen)
+}
+
+/// The admin listener, on an address of its own.
+fn admin_listen(
+    file: &FileConfig,
+    listen: &[SocketAddr],
+    issues: &mut Issues,
+) -> Option<SocketAddr> {
+    match file.admin_listen.parse::<SocketAddr>() {
         Ok(a) => {
             if listen.contains(&a) {
                 issues.push(
@@ -106,8 +138,35 @@ fn listeners(file: &FileConfig, issues: &mut Issues) -> (Vec<SocketAddr>, Option
             );
             None
         }
-    };
-    (listen, admin_listen)
+    }
+}
+
+/// An HTTPS listener, `listen[index]`; its files are read in wiring.
+fn tls_listener(
+    index: usize,
+    addr: SocketAddr,
+    t: &TlsListenConfig,
+    issues: &mut Issues,
+) -> TlsListener {
+    for (field, value) in [
+        ("certificate_file", &t.certificate_file),
+        ("key_file", &t.key_file),
+    ] {
+        if value.is_empty() {
+            issues.push(
+                format!("listen[{index}].{field}"),
+                "is empty",
+                "name a PEM file, e.g. /etc/sessiongate/tls/gateway.pem",
+            );
+        }
+    }
+    TlsListener {
+        index,
+        addr,
+        certificate_file: t.certificate_file.clone().into(),
+        key_file: t.key_file.clone().into(),
+        http2: t.http2,
+    }
 }
 
 /// Settings of the process: threads and the upgrade socket.
@@ -352,6 +411,24 @@ fn check_host(key: &str, host: Option<&String>, tls: bool, issues: &mut Issues) 
     }
 }
 
+/// `ca_file:` of an upstream section: only meaningful over TLS (`tls` says whether it is); the
+/// file itself is read in wiring.
+fn check_ca_file(key: &str, ca_file: Option<&String>, tls: bool, when: &str, issues: &mut Issues) {
+    match ca_file {
+        Some(f) if f.is_empty() => issues.push(
+            format!("{key}.ca_file"),
+            "is empty",
+            "name a PEM file of CA certificates, or leave ca_file out for the system's roots",
+        ),
+        Some(_) if !tls => issues.push(
+            format!("{key}.ca_file"),
+            format!("only applies {when}"),
+            "remove ca_file, or talk HTTPS to these servers",
+        ),
+        _ => {}
+    }
+}
+
 fn store(key: &str, s: &StoreConfig, issues: &mut Issues) -> Option<Store> {
     let path = normalize_path(&format!("{key}.path"), &s.path, issues);
     let name = s
@@ -515,6 +592,7 @@ fn storefront(
         ))
     });
     check_host(key, sf.host.as_ref(), sf.tls, issues);
+    check_ca_file(key, sf.ca_file.as_ref(), sf.tls, "with tls: true", issues);
     let upstream_path = if sf.upstream_path == "/" {
         Some(String::new())
     } else {
@@ -542,6 +620,7 @@ fn storefront(
         upstreams,
         upstream_path,
         tls: sf.tls,
+        ca_file: sf.ca_file.clone().map(Into::into),
         host: sf.host.clone(),
         connect_timeout,
         read_timeout,

@@ -28,6 +28,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use pingora::listeners::tls::TlsSettings;
 use pingora::services::listening::Service;
 
 pub use self::http::FarmApp;
@@ -177,6 +178,14 @@ impl FarmSim {
     pub fn service(self: &Arc<Self>, listen: &str) -> FarmService {
         let mut service = Service::new("farm-sim".to_string(), FarmApp::new(self.clone()));
         service.add_tcp(listen);
+        service
+    }
+
+    /// The same over HTTPS with `tls` (the XML service behind IIS or the SSL Relay): how the
+    /// tests check the gateway's own TLS to brokers.
+    pub fn tls_service(self: &Arc<Self>, listen: &str, tls: TlsSettings) -> FarmService {
+        let mut service = Service::new("farm-sim".to_string(), FarmApp::new(self.clone()));
+        service.add_tls_with_settings(listen, None, tls);
         service
     }
 

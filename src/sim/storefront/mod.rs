@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use pingora::apps::http_app::HttpServer;
+use pingora::listeners::tls::TlsSettings;
 use pingora::services::listening::Service;
 
 pub use self::http::{SimApp, SERVER_HEADER};
@@ -156,12 +157,24 @@ impl StoreFrontSim {
 
     /// The Pingora service serving this store on `listen` (`ip:port`).
     pub fn service(self: &Arc<Self>, listen: &str) -> StoreFrontService {
-        let mut service = Service::new(
-            "storefront-sim".to_string(),
-            HttpServer::new_app(SimApp::new(self.clone())),
-        );
+        let mut service = self.bare_service();
         service.add_tcp(listen);
         service
+    }
+
+    /// The same over HTTPS with `tls` (a server certificate of a test CA): how the tests check
+    /// the gateway's own TLS to StoreFront.
+    pub fn tls_service(self: &Arc<Self>, listen: &str, tls: TlsSettings) -> StoreFrontService {
+        let mut service = self.bare_service();
+        service.add_tls_with_settings(listen, None, tls);
+        service
+    }
+
+    fn bare_service(self: &Arc<Self>) -> StoreFrontService {
+        Service::new(
+            "storefront-sim".to_string(),
+            HttpServer::new_app(SimApp::new(self.clone())),
+        )
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
