@@ -209,7 +209,7 @@ fn storefront_certificate_of_another_ca_or_name_is_refused() {
         assert_eq!(r.status, 502, "{store}: {}", r.text());
         assert_eq!(r.reason(), "upstream_tls_failed", "{store}");
         let sample =
-            format!("sessiongate_upstream_errors_total{{kind=\"tls_failed\",store=\"{store}\"}}");
+            format!("sessiongate_upstream_errors_total{{kind=\"tls_failed\",pool=\"stable\",store=\"{store}\"}}");
         assert_eq!(gw.metric(&sample, 2.0), 2.0, "{sample}");
     }
     assert!(sim.requests().is_empty(), "no request reached the server");

@@ -85,7 +85,13 @@ fn an_upgrade_under_load_fails_no_request() {
             std::thread::spawn(move || client(addr, stop))
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(300));
+    // The load is running before the upgrade starts.
+    let before = poll_until(
+        Duration::from_secs(10),
+        || requests(gw.admin),
+        |n| *n >= 100.0,
+    );
+    assert!(before >= 100.0, "no load before the upgrade");
 
     let mut old = gw.upgrade();
     let deadline = Instant::now() + Duration::from_secs(30);
