@@ -56,14 +56,7 @@ fn upstream_id(sim: &Sim) -> String {
 
 #[test]
 fn json_lines_carry_the_request_id_sent_upstream() {
-    let sim = Sim::demo();
-    let stores = store_yaml(
-        "/Citrix/Store",
-        "https://ws.example.com/Citrix/Store",
-        sim.addr,
-        "",
-    );
-    let gw = GatewayProcess::start(&stores, "access_log:\n  format: json\n", &[]);
+    let (sim, gw) = GatewayProcess::with_demo_store("access_log:\n  format: json\n");
 
     assert_eq!(
         send(gw.addr, &available(&[("X-Request-Id", "lb-7f3e.1:a_b")])).status,
@@ -121,14 +114,7 @@ fn json_lines_carry_the_request_id_sent_upstream() {
 
 #[test]
 fn logfmt_is_the_default() {
-    let sim = Sim::demo();
-    let stores = store_yaml(
-        "/Citrix/Store",
-        "https://ws.example.com/Citrix/Store",
-        sim.addr,
-        "",
-    );
-    let gw = GatewayProcess::start(&stores, "", &[]);
+    let (_sim, gw) = GatewayProcess::with_demo_store("");
     assert_eq!(
         send(gw.addr, &available(&[("X-Request-Id", "abc")])).status,
         200
@@ -153,14 +139,7 @@ fn logfmt_is_the_default() {
 /// it names is the one logged. 127.0.0.2 plays the trusted load balancer, 127.0.0.1 anyone else.
 #[test]
 fn forwarded_for_is_believed_from_trusted_proxies_only() {
-    let sim = Sim::demo();
-    let stores = store_yaml(
-        "/Citrix/Store",
-        "https://ws.example.com/Citrix/Store",
-        sim.addr,
-        "",
-    );
-    let gw = GatewayProcess::start(&stores, "trusted_proxies: [\"127.0.0.2/32\"]\n", &[]);
+    let (sim, gw) = GatewayProcess::with_demo_store("trusted_proxies: [\"127.0.0.2/32\"]\n");
     let spoof = [("X-Forwarded-For", "198.51.100.7, 203.0.113.9")];
     let from = |ip: [u8; 4]| {
         common::canary::send_from(std::net::IpAddr::from(ip), gw.addr, &available(&spoof))

@@ -63,15 +63,8 @@ fn requests(admin: SocketAddr) -> f64 {
 
 #[test]
 fn an_upgrade_under_load_fails_no_request() {
-    let sim = Sim::demo();
-    let stores = store_yaml(
-        "/Citrix/Store",
-        "https://ws.example.com/Citrix/Store",
-        sim.addr,
-        "",
-    );
     // In-flight requests get the grace period once the old process stops.
-    let mut gw = GatewayProcess::start(&stores, "grace_period_seconds: 2\n", &[]);
+    let (_sim, mut gw) = GatewayProcess::with_demo_store("grace_period_seconds: 2\n");
     assert_eq!(
         one_request(gw.addr, &get("/Citrix/Store/sessions/v1/available")),
         Ok(405)
@@ -135,14 +128,7 @@ fn an_upgrade_under_load_fails_no_request() {
 /// (a client's request on the way) is still answered, within the grace period.
 #[test]
 fn a_connection_accepted_before_the_stop_gets_its_first_request_answered() {
-    let sim = Sim::demo();
-    let stores = store_yaml(
-        "/Citrix/Store",
-        "https://ws.example.com/Citrix/Store",
-        sim.addr,
-        "",
-    );
-    let mut gw = GatewayProcess::start(&stores, "grace_period_seconds: 5\n", &[]);
+    let (_sim, mut gw) = GatewayProcess::with_demo_store("grace_period_seconds: 5\n");
     // Only the old process listens yet, so it accepts this connection.
     let mut stream = TcpStream::connect(gw.addr).unwrap();
     stream

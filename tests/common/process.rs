@@ -65,6 +65,20 @@ impl GatewayProcess {
         }
     }
 
+    /// The binary in front of one simulated StoreFront store at /Citrix/Store (the simulator is
+    /// returned too: it must outlive the gateway's use), with `top` as in [`Self::start`].
+    pub fn with_demo_store(top: &str) -> (super::Sim, GatewayProcess) {
+        let sim = super::Sim::demo();
+        let stores = super::store_yaml(
+            "/Citrix/Store",
+            "https://ws.example.com/Citrix/Store",
+            sim.addr,
+            "",
+        );
+        let gw = GatewayProcess::start(&stores, top, &[]);
+        (sim, gw)
+    }
+
     /// A graceful upgrade, as an operator does it: start a new process with `-u` on the same
     /// configuration, then send SIGQUIT to the old one, which hands its listening sockets over
     /// through `upgrade_socket` and stops once its in-flight requests are done. The new process
