@@ -5,12 +5,26 @@
 //! The gateway only ever sends identity-only credentials (SAM name plus SIDs, which needs "Trust
 //! XML requests" on the farm), never a password; it asks for the user's sessions, disconnects or
 //! logs them off, and turns a session into an ICA launch with `RequestAddress` + `RequestTicket`.
+//!
+//! The XML relay reads what clients send instead: [`inbound`] classifies a client's request,
+//! [`session_types`] is the safeguard's rewrite of it, [`refusal`] writes the relay's own
+//! `ErrorId` answers and [`answer`] reads a broker's `ErrorId`; [`request_type`] names every type.
 
+pub mod answer;
 mod error_id;
+pub mod inbound;
+pub mod refusal;
 mod request;
+pub mod request_type;
 mod response;
+pub mod session_types;
 
+pub use answer::error_id_of;
 pub use error_id::ErrorId;
+pub use inbound::{parse_inbound, CredentialForm, Inbound, InboundError};
+pub use refusal::refusal;
+pub use request_type::RequestType;
+pub use session_types::only_disconnected;
 pub use request::{Request, RequestError, RequestKind};
 pub use response::{
     parse_response, Address, AppSession, FarmError, Response, ResponseError, SessionList,
@@ -54,3 +68,6 @@ pub struct SessionName {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod inbound_tests;
