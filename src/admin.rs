@@ -1,5 +1,6 @@
 //! The admin listener: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers),
-//! `GET /readyz` (every store has a stable server that passes its health check), and the canary
+//! `GET /readyz` (every store has a stable server that passes its health check, every XML relay
+//! a broker that passes its own), and the canary
 //! endpoints (`GET /canary`, `GET|POST /canary/{store}`, see [`canary`]), whose changes are
 //! guarded by [`access`]. Other paths are 404.
 
@@ -16,12 +17,14 @@ use pingora::services::listening::Service;
 
 use self::access::MutationAccess;
 use crate::metrics;
+use crate::relay::RelayHealth;
 use crate::routing::canary::PoolName;
 use crate::routing::Router;
 
 /// Serves the admin paths.
 pub struct AdminApp {
     router: Arc<Router>,
+    relays: Arc<Vec<RelayHealth>>,
     access: MutationAccess,
 }
 
@@ -30,11 +33,18 @@ pub type AdminService = Service<HttpServer<AdminApp>>;
 
 impl AdminApp {
     /// The service, listening on `addr`; `access` says who may change state.
-    pub fn service(router: Arc<Router>, access: MutationAccess, addr: &str) -> AdminService {
-        let mut service = Service::new(
-            "admin".to_string(),
-            HttpServer::new_app(AdminApp { router, access }),
-        );
+    pub fn service(
+        router: Arc<Router>,
+        relays: Arc<Vec<RelayHealth>>,
+        access: MutationAccess,
+        addr: &str,
+    ) -> AdminService {
+        let app = AdminApp {
+            router,
+            relays,
+            access,
+        };
+        let mut service = Service::new("admin".to_string(), HttpServer::new_app(app));
         service.add_tcp(addr);
         service
     }
@@ -66,6 +76,43 @@ impl AdminApp {
             }
         }
         down
+    }
+
+    /// Refresh `sessiongate_backend_up` for the relays' brokers (store label `relay`, pool
+    /// label the farm); the farms of relays with no broker up.
+    fn refresh_relays(&self) -> Vec<&str> {
+        let mut down = Vec::new();
+        for relay in self.relays.iter() {
+            let health = relay.pool.health();
+            for (addr, up) in &health {
+                metrics::backend_up(metrics::RELAY_STORE, &relay.farm, &addr.to_string(), *up);
+            }
+            if !health.iter().any(|(_, up)| *up) {
+                down.push(relay.farm.as_str());
+            }
+        }
+        down
+    }
+
+    /// `/readyz`: every store has a stable server up and every relay a broker up.
+    fn readiness(&self) -> Response<Vec<u8>> {
+        let stores = self.refresh_backends();
+        let relays = self.refresh_relays();
+        if stores.is_empty() && relays.is_empty() {
+            return text(200, "text/plain; charset=utf-8", b"ready\n".to_vec());
+        }
+        let mut body = String::from("not ready:");
+        if !stores.is_empty() {
+            body.push_str(&format!(" no server up for store(s) {}", stores.join(", ")));
+        }
+        if !relays.is_empty() {
+            body.push_str(&format!(
+                " no broker up for relay(s) to {}",
+                relays.join(", ")
+            ));
+        }
+        body.push('\n');
+        text(503, "text/plain; charset=utf-8", body.into_bytes())
     }
 }
 
@@ -108,6 +155,7 @@ impl ServeHttp for AdminApp {
         match req.uri.path() {
             "/metrics" => {
                 self.refresh_backends();
+                self.refresh_relays();
                 text(
                     200,
                     "text/plain; version=0.0.4; charset=utf-8",
@@ -115,16 +163,7 @@ impl ServeHttp for AdminApp {
                 )
             }
             "/healthz" => text(200, "text/plain; charset=utf-8", b"ok\n".to_vec()),
-            "/readyz" => {
-                let down = self.refresh_backends();
-                if down.is_empty() {
-                    text(200, "text/plain; charset=utf-8", b"ready\n".to_vec())
-                } else {
-                    let body =
-                        format!("not ready: no server up for store(s) {}\n", down.join(", "));
-                    text(503, "text/plain; charset=utf-8", body.into_bytes())
-                }
-            }
+            "/readyz" => self.readiness(),
             _ => text(
                 404,
                 "text/plain; charset=utf-8",

@@ -10,6 +10,7 @@
 //!   the work on their answers.
 //! - [`identity`]: token verification (JWT, RFC 7662 introspection) for farm-backed stores.
 //! - [`proxy`]: the Pingora `ProxyHttp` dispatcher and the one error → HTTP mapping.
+//! - [`relay`]: the XML relay, a filtering NFuse listener in front of one farm's brokers.
 //! - [`metrics`], [`logging`]: every metric name and label set; log output and its filters.
 //! - [`admin`], [`server`], [`cli`], [`demo`]: admin listener, wiring (live objects from the
 //!   configuration, the Pingora server), command line, demo.
@@ -26,6 +27,7 @@ pub mod logging;
 pub mod metrics;
 pub mod protocol;
 pub mod proxy;
+pub mod relay;
 pub mod routing;
 pub mod server;
 pub mod sim;

@@ -33,9 +33,16 @@ pub const CANARY_FORCED_TOTAL: &str = "sessiongate_canary_forced_total";
 pub const CANARY_FALLBACKS_TOTAL: &str = "sessiongate_canary_fallbacks_total";
 pub const CANARY_OPERATOR_CHANGES_TOTAL: &str = "sessiongate_canary_operator_changes_total";
 pub const ADMIN_DENIED_TOTAL: &str = "sessiongate_admin_denied_total";
+pub const RELAY_REQUESTS_TOTAL: &str = "sessiongate_relay_requests_total";
+pub const RELAY_REQUEST_DURATION_SECONDS: &str = "sessiongate_relay_request_duration_seconds";
+pub const RELAY_ACTIVE_SESSION_QUERIES_TOTAL: &str =
+    "sessiongate_relay_active_session_queries_total";
+pub const RELAY_FAILOVERS_TOTAL: &str = "sessiongate_relay_failovers_total";
 
 /// Store label for requests that matched no store.
 pub const NO_STORE: &str = "none";
+/// Store label of the XML relays' brokers in [`BACKEND_UP`] (their pool label is the farm).
+pub const RELAY_STORE: &str = "relay";
 /// Pool label of everything not served by a canary: stores without one, farm stores, requests
 /// answered before a pool was chosen.
 pub const STABLE_POOL: &str = "stable";
@@ -113,6 +120,82 @@ impl ConnectionDrop {
     }
 }
 
+/// Where an XML relay's request came from (`source` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelaySource {
+    Trusted,
+    Untrusted,
+}
+
+impl RelaySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelaySource::Trusted => "trusted",
+            RelaySource::Untrusted => "untrusted",
+        }
+    }
+}
+
+/// How an XML relay answered a request (`outcome` label of [`RELAY_REQUESTS_TOTAL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayOutcome {
+    /// The broker's answer was relayed.
+    Relayed,
+    /// Refused by the allow-list (`not-trusted`).
+    NotTrusted,
+    /// A password logon refused by the throttle (`failed-credentials`).
+    Throttled,
+    /// Listing active sessions refused by the safeguard's policy (`not-trusted`).
+    SafeguardRefused,
+    /// Not an NFuse request: HTTP 400 (unreadable XML, wrong shape).
+    Invalid,
+    /// A DOCTYPE other than NFuse's, an internal subset, an entity: HTTP 400.
+    ForbiddenMarkup,
+    /// Over the size cap: HTTP 413.
+    TooLarge,
+    /// Wrong path, method or framing: HTTP 404, 405 or 411.
+    BadHttp,
+    /// No broker gave an answer: HTTP 502, 503 or 504.
+    UpstreamFailed,
+}
+
+impl RelayOutcome {
+    pub const ALL: [RelayOutcome; 9] = [
+        RelayOutcome::Relayed,
+        RelayOutcome::NotTrusted,
+        RelayOutcome::Throttled,
+        RelayOutcome::SafeguardRefused,
+        RelayOutcome::Invalid,
+        RelayOutcome::ForbiddenMarkup,
+        RelayOutcome::TooLarge,
+        RelayOutcome::BadHttp,
+        RelayOutcome::UpstreamFailed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelayOutcome::Relayed => "relayed",
+            RelayOutcome::NotTrusted => "not_trusted",
+            RelayOutcome::Throttled => "throttled",
+            RelayOutcome::SafeguardRefused => "safeguard_refused",
+            RelayOutcome::Invalid => "invalid",
+            RelayOutcome::ForbiddenMarkup => "forbidden_markup",
+            RelayOutcome::TooLarge => "too_large",
+            RelayOutcome::BadHttp => "bad_http",
+            RelayOutcome::UpstreamFailed => "upstream_failed",
+        }
+    }
+}
+
+/// The labels of one relayed (or refused) request.
+#[derive(Debug, Clone, Copy)]
+pub struct RelayLabels<'a> {
+    pub farm: &'a str,
+    /// A [`crate::protocol::nfuse::RequestType`] label, or `unknown` before the body was read.
+    pub request: &'a str,
+    pub source: RelaySource,
+}
+
 /// `1xx` … `5xx`.
 pub fn status_class(status: u16) -> &'static str {
     match status {
@@ -175,6 +258,10 @@ struct Metrics {
     canary_operator_changes: IntCounterVec,
     /// `reason` (`unauthorized`, `forbidden`): admin changes refused.
     admin_denied: IntCounterVec,
+    relay_requests: IntCounterVec,
+    relay_request_duration: HistogramVec,
+    relay_active_session_queries: IntCounterVec,
+    relay_failovers: IntCounterVec,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(c: C) -> C {
@@ -320,6 +407,26 @@ impl Metrics {
                     ADMIN_DENIED_TOTAL,
                     "Admin changes refused: unauthorized (no or wrong token) or forbidden.",
                     &["reason"],
+                ),
+                relay_requests: counter(
+                    RELAY_REQUESTS_TOTAL,
+                    "Requests to the XML relays, by farm, request type, source class and outcome.",
+                    &["farm", "request", "source", "outcome"],
+                ),
+                relay_request_duration: histogram(
+                    RELAY_REQUEST_DURATION_SECONDS,
+                    "Time from an XML relay request's header to its answer, by farm and request type.",
+                    &["farm", "request"],
+                ),
+                relay_active_session_queries: counter(
+                    RELAY_ACTIVE_SESSION_QUERIES_TOTAL,
+                    "RequestReconnectSessionData naming active sessions through a relay, by farm and what the safeguard did.",
+                    &["farm", "action"],
+                ),
+                relay_failovers: counter(
+                    RELAY_FAILOVERS_TOTAL,
+                    "Read-only relay requests sent to another broker after one failed, by farm.",
+                    &["farm"],
                 ),
             }
         })
@@ -474,6 +581,38 @@ pub fn token_verification(store: &str, outcome: &str) {
     Metrics::get()
         .token_verifications
         .with_label_values(&[store, outcome])
+        .inc();
+}
+
+/// One request to an XML relay, answered.
+pub fn relay_request(labels: RelayLabels<'_>, outcome: RelayOutcome, elapsed: Duration) {
+    let m = Metrics::get();
+    m.relay_requests
+        .with_label_values(&[
+            labels.farm,
+            labels.request,
+            labels.source.as_str(),
+            outcome.as_str(),
+        ])
+        .inc();
+    m.relay_request_duration
+        .with_label_values(&[labels.farm, labels.request])
+        .observe(elapsed.as_secs_f64());
+}
+
+/// What a relay's safeguard did with a request naming active sessions.
+pub fn relay_active_session_query(farm: &str, action: SafeguardAction) {
+    Metrics::get()
+        .relay_active_session_queries
+        .with_label_values(&[farm, action.as_str()])
+        .inc();
+}
+
+/// A read-only relay request moved on to the farm's next broker.
+pub fn relay_failover(farm: &str) {
+    Metrics::get()
+        .relay_failovers
+        .with_label_values(&[farm])
         .inc();
 }
 

@@ -115,6 +115,90 @@ pub struct FileConfig {
     /// Networks of the proxies in front of the gateway whose `X-Forwarded-For` is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// XML relays: listeners that pass NFuse requests (StoreFront's, Web Interface's) on to one
+    /// farm's XML brokers, filtered (docs/relay.md).
+    #[serde(default)]
+    pub xml_relays: Vec<XmlRelayConfig>,
+}
+
+/// Default largest request a relay accepts: the XML service's own default (CTX943036).
+pub const DEFAULT_RELAY_MAX_REQUEST_BYTES: usize = 4096;
+/// Default failed logons per user within the window before the relay refuses more.
+pub const DEFAULT_THROTTLE_FAILURES_PER_USER: u32 = 5;
+/// Default failed logons per untrusted source address within the window.
+pub const DEFAULT_THROTTLE_FAILURES_PER_SOURCE: u32 = 10;
+/// Default throttle window (15 minutes, a common lockout observation window).
+pub const DEFAULT_THROTTLE_WINDOW_MS: u64 = 900_000;
+/// Default number of users and sources the throttle remembers at most.
+pub const DEFAULT_THROTTLE_MAX_ENTRIES: usize = 10_000;
+
+/// One XML relay in front of one farm.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XmlRelayConfig {
+    /// `ip:port` for plain HTTP, or a map with a certificate for HTTPS.
+    pub listen: ListenEntry,
+    /// The farm relayed to: the same keys as a store's farm.
+    pub farm: FarmConfig,
+    /// Networks whose requests are trusted: reconnaissance and identity-only credentials are
+    /// accepted from them only (StoreFront's servers).
+    #[serde(default)]
+    pub trusted_networks: Vec<String>,
+    /// Largest request body accepted, bytes.
+    #[serde(default = "default_relay_max_request")]
+    pub max_request_bytes: usize,
+    /// Failed password logons allowed before the relay refuses more.
+    #[serde(default)]
+    pub throttle: ThrottleConfig,
+}
+
+fn default_relay_max_request() -> usize {
+    DEFAULT_RELAY_MAX_REQUEST_BYTES
+}
+
+/// The brute-force throttle of a relay.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// Failed logons of one user (from anywhere) within the window.
+    #[serde(default = "default_failures_per_user")]
+    pub failures_per_user: u32,
+    /// Failed logons from one untrusted address within the window.
+    #[serde(default = "default_failures_per_source")]
+    pub failures_per_source: u32,
+    /// The window, milliseconds.
+    #[serde(default = "default_throttle_window")]
+    pub window_ms: u64,
+    /// Users and sources remembered at most (bounds memory).
+    #[serde(default = "default_throttle_entries")]
+    pub max_entries: usize,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig {
+            failures_per_user: DEFAULT_THROTTLE_FAILURES_PER_USER,
+            failures_per_source: DEFAULT_THROTTLE_FAILURES_PER_SOURCE,
+            window_ms: DEFAULT_THROTTLE_WINDOW_MS,
+            max_entries: DEFAULT_THROTTLE_MAX_ENTRIES,
+        }
+    }
+}
+
+fn default_failures_per_user() -> u32 {
+    DEFAULT_THROTTLE_FAILURES_PER_USER
+}
+
+fn default_failures_per_source() -> u32 {
+    DEFAULT_THROTTLE_FAILURES_PER_SOURCE
+}
+
+fn default_throttle_window() -> u64 {
+    DEFAULT_THROTTLE_WINDOW_MS
+}
+
+fn default_throttle_entries() -> usize {
+    DEFAULT_THROTTLE_MAX_ENTRIES
 }
 
 /// One `listen` entry: a plain `ip:port` string, or a map for HTTPS.

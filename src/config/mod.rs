@@ -16,7 +16,7 @@ pub use error::{ConfigError, ConfigIssue, Issues};
 pub use runtime::{
     ActiveSessionPolicy, Backend, Canary, ChallengeTemplate, Clients, Config, Farm, FarmHosts,
     Farms, Force, GuardConfig, HttpCheck, IdentityConfig, IdentitySource, IntrospectionConfig,
-    JwtAlgorithm, JwtConfig, Store, StoreFront, TlsListener,
+    JwtAlgorithm, JwtConfig, Store, StoreFront, Throttle, TlsListener, XmlRelay,
 };
 
 /// Parse and validate configuration text; `origin` names it in errors (a file path).

@@ -37,6 +37,33 @@ pub struct Config {
     pub admin_token_file: Option<PathBuf>,
     /// Proxies whose `X-Forwarded-For` is believed and appended to.
     pub trusted_proxies: Vec<super::Cidr>,
+    /// XML relays, in the file's order.
+    pub xml_relays: Vec<XmlRelay>,
+}
+
+/// An XML relay in front of one farm.
+#[derive(Debug, Clone)]
+pub struct XmlRelay {
+    /// Where it listens.
+    pub listen: SocketAddr,
+    /// Its certificate when it serves HTTPS (`index` is the relay's place in `xml_relays`).
+    pub tls: Option<TlsListener>,
+    /// The farm relayed to (its brokers, TLS, timeouts, pre-XD7 flag and safeguard policy).
+    pub farm: Arc<Farm>,
+    /// Trusted source networks.
+    pub trusted_networks: Vec<super::Cidr>,
+    /// Largest request body accepted.
+    pub max_request_bytes: usize,
+    pub throttle: Throttle,
+}
+
+/// Bounds of a relay's brute-force throttle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    pub failures_per_user: u32,
+    pub failures_per_source: u32,
+    pub window: Duration,
+    pub max_entries: usize,
 }
 
 /// A listener that serves HTTPS. Its files are read in wiring, where `-t` tries them too.

@@ -1,10 +1,12 @@
 //! Wiring: the live stores built from a validated [`Config`] ([`upstreams`]), and a Pingora
-//! `Server` with the proxy service, the admin service and one health-check task per pool; plus
+//! `Server` with the proxy service, the admin service, one service per XML relay ([`relays`])
+//! and one health-check task per pool; plus
 //! running a server on a thread beside others ([`running`]); failing fast when a port is taken
 //! ([`ports`]).
 
 pub mod certificate;
 pub mod ports;
+pub mod relays;
 pub mod running;
 pub mod upstreams;
 
@@ -73,6 +75,7 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
             router,
             health,
             certificates,
+            relays,
         },
         access,
     ) = match (prepared, access) {
@@ -130,9 +133,15 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
     server.add_service(proxy);
     server.add_service(AdminApp::service(
         router,
+        relays::relay_health(&relays),
         access,
         &config.admin_listen.to_string(),
     ));
+    for relay in relays {
+        let service = relays::relay_service(relay, clients)
+            .map_err(|issue| ServerError::Config(vec![issue]))?;
+        server.add_service(service);
+    }
     for service in health {
         server.add_boxed_service(service);
     }

@@ -33,6 +33,8 @@ pub struct Prepared {
     pub router: Router,
     pub health: Vec<Box<dyn ServiceWithDependents>>,
     pub certificates: Vec<(usize, ListenerCertificate)>,
+    /// The XML relays.
+    pub relays: Vec<super::relays::PreparedRelay>,
 }
 
 /// How often, and how, a pool's servers are checked.
@@ -89,11 +91,13 @@ pub fn prepare(config: &Config) -> Result<Prepared, Vec<ConfigIssue>> {
             });
         }
     }
+    let relays = super::relays::prepare_relays(&config.xml_relays, &mut health, &mut issues);
     if issues.0.is_empty() {
         Ok(Prepared {
             router: Router::new(stores),
             health,
             certificates,
+            relays,
         })
     } else {
         Err(issues.0)
@@ -370,47 +374,55 @@ fn members(
     health: &mut Vec<Box<dyn ServiceWithDependents>>,
     issues: &mut Issues,
 ) -> Option<Vec<FarmMember>> {
-    let mut members = Vec::new();
-    for (j, farm) in farms.iter().enumerate() {
-        let Some(trust) = trust(
-            &format!("{key}.farms[{j}].ca_file"),
-            farm.ca_file.as_deref(),
-            issues,
-        ) else {
-            continue;
-        };
-        let key = format!("{key}.farms[{j}].brokers");
-        let addrs = resolve(&key, &farm.brokers, issues);
-        if addrs.len() != farm.brokers.len() {
-            continue;
-        }
-        let check = match farm.health_check_interval {
-            Some(interval) => match NfuseHealthCheck::new(farm.clone(), trust.clone()) {
-                Ok(check) => Some((
-                    interval,
-                    Box::new(check) as Box<dyn HealthCheck + Send + Sync>,
-                )),
-                Err(e) => {
-                    issues.push(
-                        &key,
-                        e.to_string(),
-                        "report this: the health check request is fixed",
-                    );
-                    continue;
-                }
-            },
-            None => None,
-        };
-        let name = format!("{} farm {}", store.name, farm.name);
-        if let Some(pool) = pool(&key, &name, &weighted(&addrs, &[]), check, health, issues) {
-            members.push(FarmMember {
-                farm: farm.clone(),
-                pool,
-                trust,
-            });
-        }
-    }
+    let members: Vec<FarmMember> = farms
+        .iter()
+        .enumerate()
+        .filter_map(|(j, farm)| {
+            let name = format!("{} farm {}", store.name, farm.name);
+            member(&format!("{key}.farms[{j}]"), &name, farm, health, issues)
+        })
+        .collect();
     (members.len() == farms.len()).then_some(members)
+}
+
+/// One farm (at `key`) with its pool of brokers, health-checked with NFuse when configured;
+/// `name` names the pool's health-check service.
+pub fn member(
+    key: &str,
+    name: &str,
+    farm: &Arc<crate::config::Farm>,
+    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    issues: &mut Issues,
+) -> Option<FarmMember> {
+    let trust = trust(&format!("{key}.ca_file"), farm.ca_file.as_deref(), issues)?;
+    let key = format!("{key}.brokers");
+    let addrs = resolve(&key, &farm.brokers, issues);
+    if addrs.len() != farm.brokers.len() {
+        return None;
+    }
+    let check = match farm.health_check_interval {
+        Some(interval) => match NfuseHealthCheck::new(farm.clone(), trust.clone()) {
+            Ok(check) => Some((
+                interval,
+                Box::new(check) as Box<dyn HealthCheck + Send + Sync>,
+            )),
+            Err(e) => {
+                issues.push(
+                    &key,
+                    e.to_string(),
+                    "report this: the health check request is fixed",
+                );
+                return None;
+            }
+        },
+        None => None,
+    };
+    let pool = pool(&key, name, &weighted(&addrs, &[]), check, health, issues)?;
+    Some(FarmMember {
+        farm: farm.clone(),
+        pool,
+        trust,
+    })
 }
 
 /// The token verifier of a farm-backed store, `key` being `stores[N].identity`.

@@ -53,8 +53,8 @@ pub(super) fn farms(
     })
 }
 
-/// One farm, `key` being `stores[N].farms[M]`.
-fn farm(
+/// One farm, `key` being `stores[N].farms[M]` (or `xml_relays[N].farm`).
+pub(super) fn farm(
     key: &str,
     f: &FarmConfig,
     store_policy: Option<ActiveSessionsConfig>,

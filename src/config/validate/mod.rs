@@ -3,6 +3,7 @@
 
 mod canary;
 mod farms;
+mod relays;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     let stores = stores(&file, &mut issues);
     let admin_token_file = admin_token_file(&file, admin_listen, &mut issues);
     let trusted_proxies = networks("trusted_proxies", &file.trusted_proxies, &mut issues);
+    let xml_relays = relays::relays(&file.xml_relays, &listen, admin_listen, &mut issues);
     match (issues.0.is_empty(), admin_listen) {
         (true, Some(admin_listen)) => Ok(Config {
             listen,
@@ -49,6 +51,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             session_id_key_file,
             admin_token_file,
             trusted_proxies,
+            xml_relays,
         }),
         _ => Err(issues.0),
     }
@@ -215,7 +218,8 @@ fn clients(file: &FileConfig, issues: &mut Issues) -> Clients {
 
 /// Every store, each path and name used once, no store inside another.
 fn stores(file: &FileConfig, issues: &mut Issues) -> Vec<Arc<Store>> {
-    if file.stores.is_empty() {
+    // A gateway that only relays XML has no store to serve.
+    if file.stores.is_empty() && file.xml_relays.is_empty() {
         issues.push(
             "stores",
             "no store is configured",

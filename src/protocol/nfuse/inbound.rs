@@ -128,7 +128,9 @@ pub fn is_nfuse_doctype(declaration: &str) -> bool {
 /// After the start tag of the `Request*` element.
 fn read_request(cur: &mut Cursor<'_>, el: &Element<'_>) -> Result<Inbound, InboundError> {
     if el.namespaced {
-        return Err(InboundError::Shape("the Request* element is in a namespace"));
+        return Err(InboundError::Shape(
+            "the Request* element is in a namespace",
+        ));
     }
     let mut inbound = Inbound {
         request: RequestType::of_element(el.local()),

@@ -51,7 +51,8 @@ fn classifies_credentials() {
         parse_inbound(anon.as_bytes()).unwrap().credentials,
         CredentialForm::Anonymous
     );
-    let twice = doc("<RequestAppData><Credentials/><Credentials><ID>x</ID></Credentials></RequestAppData>");
+    let twice =
+        doc("<RequestAppData><Credentials/><Credentials><ID>x</ID></Credentials></RequestAppData>");
     assert!(parse_inbound(twice.as_bytes()).is_err());
 }
 
@@ -106,16 +107,25 @@ fn the_safeguard_names_disconnected_sessions_only() {
     let body = doc("<RequestReconnectSessionData><Credentials><ID type=\"SAM\">CORP\\alice</ID></Credentials><ClientName>c\u{e9}</ClientName><SessionType>active</SessionType><SessionType>disconnected</SessionType></RequestReconnectSessionData>");
     let latin1: Vec<u8> = body.chars().map(|c| c as u8).collect();
     let out = String::from_utf8(only_disconnected(&latin1).unwrap()).unwrap();
-    assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{out}");
+    assert!(
+        out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{out}"
+    );
     assert_eq!(out.matches("<SessionType>").count(), 1, "{out}");
-    assert!(out.contains("<SessionType>disconnected</SessionType>"), "{out}");
+    assert!(
+        out.contains("<SessionType>disconnected</SessionType>"),
+        "{out}"
+    );
     assert!(out.contains("<ClientName>c\u{e9}</ClientName>"), "{out}");
     let again = parse_inbound(out.as_bytes()).unwrap();
     assert!(!again.active_sessions);
     assert_eq!(again.credentials, CredentialForm::Identity);
     let only_active = doc("<RequestReconnectSessionData><SessionType>active</SessionType></RequestReconnectSessionData>");
     let out = String::from_utf8(only_disconnected(only_active.as_bytes()).unwrap()).unwrap();
-    assert!(out.contains("<SessionType>disconnected</SessionType>"), "{out}");
+    assert!(
+        out.contains("<SessionType>disconnected</SessionType>"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -146,5 +156,8 @@ fn request_types_round_trip() {
         }
     }
     assert_eq!(RequestType::of_element("Request"), RequestType::Other);
-    assert_eq!(RequestType::of_element("requestappdata"), RequestType::Other);
+    assert_eq!(
+        RequestType::of_element("requestappdata"),
+        RequestType::Other
+    );
 }

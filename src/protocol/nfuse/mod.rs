@@ -23,13 +23,13 @@ pub use answer::error_id_of;
 pub use error_id::ErrorId;
 pub use inbound::{parse_inbound, CredentialForm, Inbound, InboundError};
 pub use refusal::refusal;
-pub use request_type::RequestType;
-pub use session_types::only_disconnected;
 pub use request::{Request, RequestError, RequestKind};
+pub use request_type::RequestType;
 pub use response::{
     parse_response, Address, AppSession, FarmError, Response, ResponseError, SessionList,
     MAX_SESSIONS, MAX_TEXT_CHARS,
 };
+pub use session_types::only_disconnected;
 
 /// The XML service's path; brokers match it without regard to case.
 pub const PATH: &str = "/scripts/wpnbr.dll";
@@ -67,7 +67,7 @@ pub struct SessionName {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-mod tests;
+mod inbound_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-mod inbound_tests;
+mod tests;
