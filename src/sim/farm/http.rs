@@ -17,6 +17,7 @@ use pingora::http::ResponseHeader;
 use pingora::protocols::http::ServerSession;
 use pingora::server::ShutdownWatch;
 
+use super::catalog::{app_data_document, capabilities_document, server_data_document};
 use super::documents::{
     address_document, empty_document, error_document, farm_data_document, reconnect_data_document,
     ticket_document,
@@ -174,9 +175,10 @@ impl FarmApp {
                 | "RequestLogoffUserSessions"
                 | "RequestAddress"
                 | "RequestTicket"
+                | "RequestValidateCredentials"
         );
-        if kind == "RequestServerFarmData" {
-            return farm_data_document(pre_xd7, &config.name);
+        if let Some(answer) = self.reconnaissance(req, trust) {
+            return answer;
         }
         if !user_request {
             return error_document(pre_xd7, kind, "unspecified");
@@ -202,10 +204,41 @@ impl FarmApp {
                 empty_document(pre_xd7, kind)
             }
             "RequestAddress" => self.address(req, user),
+            "RequestValidateCredentials" => empty_document(pre_xd7, kind),
             _ => {
                 let ticket = self.sim.lock().farm.issue_ticket();
                 ticket_document(pre_xd7, &ticket)
             }
+        }
+    }
+
+    /// The requests about the farm rather than a user; `None` for the others. Like a Presentation
+    /// Server 4.5 XML service, `RequestAppData` without credentials lists every application
+    /// (with ACLs when asked); with credentials, only a trusted identity gets the list.
+    fn reconnaissance(&self, req: &NfuseRequest, trust: bool) -> Option<Vec<u8>> {
+        let config = &self.sim.config;
+        let pre_xd7 = config.pre_xd7;
+        match req.kind.as_str() {
+            "RequestServerFarmData" => Some(farm_data_document(pre_xd7, &config.name)),
+            "RequestCapabilities" => Some(capabilities_document(pre_xd7)),
+            "RequestServerData" => {
+                let hosts = self.sim.lock().farm.apps().len().max(1);
+                let servers: Vec<String> = (1..=hosts)
+                    .map(|i| format!("{}-{i:02}", config.name))
+                    .collect();
+                Some(server_data_document(pre_xd7, &servers))
+            }
+            "RequestAppData" => Some(match &req.credentials {
+                Credentials::Identity(_) if !trust => {
+                    error_document(pre_xd7, &req.kind, "not-trusted")
+                }
+                Credentials::Password => error_document(pre_xd7, &req.kind, "failed-credentials"),
+                _ => {
+                    let apps = self.sim.lock().farm.apps().to_vec();
+                    app_data_document(pre_xd7, &apps, req.access_list)
+                }
+            }),
+            _ => None,
         }
     }
 

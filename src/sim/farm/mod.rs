@@ -5,7 +5,10 @@
 //! It answers `POST /scripts/wpnbr.dll` (any case) with the NFuse requests a gateway needs for
 //! workspace control: `RequestServerFarmData` (a health check), `RequestReconnectSessionData`,
 //! `RequestDisconnectUserSessions`, `RequestLogoffUserSessions`, `RequestAddress` and
-//! `RequestTicket`. It behaves as the reference notes (`citrix-protocols.md` §1) describe a
+//! `RequestTicket`; and with those real clients send for enumeration and logon:
+//! `RequestAppData` (every application without credentials, with their ACLs when asked),
+//! `RequestServerData`, `RequestCapabilities` and `RequestValidateCredentials`. It knows no
+//! password: every password logon fails (`failed-credentials`). It behaves as the reference notes (`citrix-protocols.md` §1) describe a
 //! broker: errors as HTTP 200 with `<ErrorId>`, identity-only credentials only when XML requests
 //! are trusted, requests over 4 KB refused, ISO-8859-1 bodies from pre-XenDesktop-7 farms, and
 //! the pre-XenDesktop-7 hazard (listing active sessions disconnects them). Tests can inspect its
@@ -16,9 +19,11 @@
 //!
 //! - `state`: sessions, hosts, tickets and the workspace-control rules (no I/O).
 //! - `http`: framing checks, request parsing, answer documents and the Pingora app.
+//! - `catalog`: the answers about applications, servers and capabilities.
 //!
 //! [`HttpServerApp`]: pingora::apps::HttpServerApp
 
+mod catalog;
 mod documents;
 mod http;
 mod request;

@@ -52,6 +52,8 @@ pub(super) struct NfuseRequest {
     pub(super) device_id: Option<String>,
     pub(super) session_types: Vec<String>,
     pub(super) name: Option<AddressName>,
+    /// `<DesiredDetails>access-list</DesiredDetails>` (`RequestAppData`).
+    pub(super) access_list: bool,
 }
 
 impl NfuseRequest {
@@ -101,6 +103,7 @@ fn parse_request(cur: &mut Cursor<'_>, kind: String) -> Result<NfuseRequest, Doc
         device_id: None,
         session_types: Vec::new(),
         name: None,
+        access_list: false,
     };
     children(cur, |cur, child| {
         match child.local() {
@@ -115,6 +118,10 @@ fn parse_request(cur: &mut Cursor<'_>, kind: String) -> Result<NfuseRequest, Doc
                 }
             }
             "Name" => req.name = Some(parse_name(cur)?),
+            "DesiredDetails" => {
+                let detail = value(cur, "DesiredDetails")?.unwrap_or_default();
+                req.access_list |= detail.eq_ignore_ascii_case("access-list");
+            }
             _ => return Ok(false),
         }
         Ok(true)

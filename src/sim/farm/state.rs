@@ -124,6 +124,11 @@ impl Farm {
         self.first_host_id.saturating_add(offset)
     }
 
+    /// The published applications, in the order first seen (each on a server of its own).
+    pub fn apps(&self) -> &[String] {
+        &self.apps
+    }
+
     /// The next session id on `host` (1, 2, ... per host).
     fn next_session_id(&mut self, host: u32) -> u32 {
         if let Some((_, last)) = self.last_session_ids.iter_mut().find(|(h, _)| *h == host) {
