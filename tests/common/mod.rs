@@ -13,6 +13,7 @@ pub mod farm;
 pub mod introspection;
 pub mod process;
 pub mod raw;
+pub mod relay;
 pub mod scripted;
 pub mod tls;
 

@@ -33,7 +33,8 @@ pub(super) fn app_data_document(pre_xd7: bool, apps: &[String], access_list: boo
             .write_inner_content(|w| {
                 w.create_element("AppDataSet")
                     .write_inner_content(|w| {
-                        apps.iter().try_for_each(|app| application(w, app, access_list))
+                        apps.iter()
+                            .try_for_each(|app| application(w, app, access_list))
                     })
                     .map(|_| ())
             })
@@ -135,7 +136,10 @@ mod tests {
     #[test]
     fn shapes_nmap_parses() {
         let doc = String::from_utf8(app_data_document(false, &["Notepad".into()], true)).unwrap();
-        assert!(doc.contains("<AppData><InName>Notepad</InName><FName>Notepad</FName>"), "{doc}");
+        assert!(
+            doc.contains("<AppData><InName>Notepad</InName><FName>Notepad</FName>"),
+            "{doc}"
+        );
         assert!(doc.contains("<Settings appisdisabled=\"false\" appisdesktop=\"false\"><Encryption minimum=\"false\">basic</Encryption><AppOnDesktop value=\"false\"/>"), "{doc}");
         assert!(doc.contains("<AccessList><Group><GroupName>Domain Users</GroupName><Domain>CORP</Domain></Group></AccessList>"), "{doc}");
         let doc = String::from_utf8(server_data_document(false, &["XA65-01".into()])).unwrap();

@@ -28,7 +28,10 @@ pub(super) fn response_name(kind: &str) -> String {
 /// captures show), then whatever `body` writes. A pre-XenDesktop-7 farm speaks 4.7 in
 /// ISO-8859-1, a later one 5.2 in UTF-8 ([I] which dialects and encodings exactly: PS 4.5 FP1
 /// answered 4.7, XA6/XD4 answered 5.2; nmap and old brokers declare ISO-8859-1).
-pub(super) fn envelope(pre_xd7: bool, body: impl FnOnce(&mut XmlWriter) -> io::Result<()>) -> Vec<u8> {
+pub(super) fn envelope(
+    pre_xd7: bool,
+    body: impl FnOnce(&mut XmlWriter) -> io::Result<()>,
+) -> Vec<u8> {
     let (version, encoding) = if pre_xd7 {
         ("4.7", "ISO-8859-1")
     } else {
