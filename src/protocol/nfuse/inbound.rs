@@ -104,10 +104,8 @@ fn root<'i>(cur: &mut Cursor<'i>) -> Result<Element<'i>, InboundError> {
     loop {
         match cur.next_node()? {
             Node::Start(root) => return Ok(root),
-            Node::Other(quick_xml::events::Event::DocType(d)) => {
-                if !is_nfuse_doctype(d.as_ref()) {
-                    return Err(InboundError::Doctype);
-                }
+            Node::Other(quick_xml::events::Event::DocType(d)) if !is_nfuse_doctype(d.as_ref()) => {
+                return Err(InboundError::Doctype)
             }
             Node::Eof => return Err(XmlError::Malformed("no root element".into()).into()),
             _ => {}
