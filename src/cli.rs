@@ -81,6 +81,9 @@ pub struct DemoArgs {
     /// Listener of the second simulated legacy farm (XD7).
     #[arg(long, default_value = demo::DEFAULT_FARM2_LISTEN)]
     pub farm2_listen: String,
+    /// Listener of the XML relay in front of the first farm.
+    #[arg(long, default_value = demo::DEFAULT_RELAY_LISTEN)]
+    pub relay_listen: String,
 }
 
 impl From<DemoArgs> for demo::Addresses {
@@ -92,6 +95,7 @@ impl From<DemoArgs> for demo::Addresses {
             canary_listen: a.canary_listen,
             farm1_listen: a.farm1_listen,
             farm2_listen: a.farm2_listen,
+            relay_listen: a.relay_listen,
         }
     }
 }

@@ -31,6 +31,7 @@ pub const DEFAULT_STOREFRONT_LISTEN: &str = "127.0.0.1:8081";
 pub const DEFAULT_CANARY_LISTEN: &str = "127.0.0.1:8084";
 pub const DEFAULT_FARM1_LISTEN: &str = "127.0.0.1:8082";
 pub const DEFAULT_FARM2_LISTEN: &str = "127.0.0.1:8083";
+pub const DEFAULT_RELAY_LISTEN: &str = "127.0.0.1:8085";
 /// Where the configuration names the demo's key directory.
 const KEYS_PLACEHOLDER: &str = "@KEYS@";
 const TOKEN_KEY_FILE: &str = "token-signing.key";
@@ -57,6 +58,8 @@ pub struct Addresses {
     pub farm1_listen: String,
     /// The second simulated legacy farm (XD7).
     pub farm2_listen: String,
+    /// The XML relay in front of the XA65 farm.
+    pub relay_listen: String,
 }
 
 /// The demo configuration with the addresses of `args` and key files in `keys`.
@@ -68,6 +71,7 @@ pub fn config_text(args: &Addresses, keys: &Path) -> String {
         .replace(DEFAULT_CANARY_LISTEN, &args.canary_listen)
         .replace(DEFAULT_FARM1_LISTEN, &args.farm1_listen)
         .replace(DEFAULT_FARM2_LISTEN, &args.farm2_listen)
+        .replace(DEFAULT_RELAY_LISTEN, &args.relay_listen)
         .replace(KEYS_PLACEHOLDER, &keys.display().to_string())
 }
 
@@ -151,6 +155,20 @@ pub fn instructions(
         plain = params("NEW-DEVICE", ""),
     )
 }
+
+/// The relay step: Web Interface's logon listing (active sessions included) for alice, through
+/// the XML relay in front of XA65, then what the safeguard counted.
+pub fn relay_instructions(relay: &str, admin: &str, step: usize) -> String {
+    format!(
+        "# {step}. StoreFront's own NFuse traffic through the XML relay on {relay}, in front of XA65. Web Interface asks for\n\
+         #     alice's active sessions too, which would disconnect her Excel there; the relay asks for disconnected ones only\n\
+         #     (Excel stays active and out of the answer), and counts it:\n\
+         curl -s -X POST http://{relay}/scripts/wpnbr.dll -H 'Content-Type: text/xml' --data '{RELAY_BODY}'; echo; curl -s http://{admin}/metrics | grep '^sessiongate_relay_active_session_queries_total'\n"
+    )
+}
+
+/// The request of the relay step.
+const RELAY_BODY: &str = "<NFuseProtocol version=\"5.0\"><RequestReconnectSessionData><Credentials><ID type=\"SAM\">CORP\\alice</ID></Credentials><ClientName>KIOSK</ClientName><ServerType>all</ServerType><ClientType>ica30</ClientType><SessionType>active</SessionType><SessionType>disconnected</SessionType></RequestReconnectSessionData></NFuseProtocol>";
 
 /// The last line the demo prints.
 pub const DEMO_END: &str = "# Ctrl-C stops the demo.";
@@ -257,9 +275,10 @@ pub fn run(args: &Addresses) -> anyhow::Result<()> {
     let canary = canary_demo(&config, &sessions, args);
     let _ = writeln!(
         out,
-        "{}\n{}\n{DEMO_END}",
+        "{}\n{}\n{}\n{DEMO_END}",
         instructions(&url(0), &url(1), &args.admin_listen, &notepad, &token),
         canary::instructions(&canary, 8),
+        relay_instructions(&args.relay_listen, &args.admin_listen, 13),
     )
     .and_then(|()| out.flush());
     drop(out);
@@ -281,6 +300,7 @@ mod tests {
             canary_listen: "127.0.0.1:18084".into(),
             farm1_listen: "127.0.0.1:18082".into(),
             farm2_listen: "127.0.0.1:18083".into(),
+            relay_listen: "127.0.0.1:18085".into(),
         };
         let keys =
             std::env::temp_dir().join(format!("sessiongate-demo-test-{}", std::process::id()));

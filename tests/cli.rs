@@ -59,7 +59,7 @@ struct Demo {
 impl Demo {
     fn start() -> Demo {
         let (listen, admin, sf, canary) = (free_addr(), free_addr(), free_addr(), free_addr());
-        let (farm1, farm2) = (free_addr(), free_addr());
+        let (farm1, farm2, relay) = (free_addr(), free_addr(), free_addr());
         let mut child = Child(
             bin()
                 .args([
@@ -73,6 +73,7 @@ impl Demo {
                 .args(["--canary-listen", &canary.to_string()])
                 .args(["--farm1-listen", &farm1.to_string()])
                 .args(["--farm2-listen", &farm2.to_string()])
+                .args(["--relay-listen", &relay.to_string()])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
@@ -271,7 +272,7 @@ fn dash_c_serves_traffic_on_sockets_handed_over_with_dash_u() {
 fn demo_prints_commands_that_work() {
     let demo = Demo::start();
     let listen = demo.listen;
-    assert_eq!(demo.commands.len(), 17, "{:?}", demo.commands);
+    assert_eq!(demo.commands.len(), 18, "{:?}", demo.commands);
     assert!(
         demo.token_line.len() > 20,
         "the demo prints a token for the farm store"
@@ -322,6 +323,17 @@ fn demo_prints_commands_that_work() {
         "{metrics}"
     );
     demo_canary_commands_work(&demo);
+    // 13: through the XML relay the XA65 farm answers and leaves alice's Excel active (her
+    // Notepad was reconnected by step 6, so nothing disconnected is left to list).
+    let relayed = demo.run(&demo.commands[17]);
+    assert!(relayed.contains("<ResponseReconnectSessionData>"), "{relayed}");
+    assert!(!relayed.contains("<InName>Excel</InName>"), "{relayed}");
+    assert!(
+        relayed.contains(
+            "sessiongate_relay_active_session_queries_total{action=\"stripped\",farm=\"XA65\"} 1"
+        ),
+        "{relayed}"
+    );
 }
 
 /// The canary part of the demo's output (commands 8 to 12).
