@@ -326,7 +326,10 @@ fn demo_prints_commands_that_work() {
     // 13: through the XML relay the XA65 farm answers and leaves alice's Excel active (her
     // Notepad was reconnected by step 6, so nothing disconnected is left to list).
     let relayed = demo.run(&demo.commands[17]);
-    assert!(relayed.contains("<ResponseReconnectSessionData>"), "{relayed}");
+    assert!(
+        relayed.contains("<ResponseReconnectSessionData>"),
+        "{relayed}"
+    );
     assert!(!relayed.contains("<InName>Excel</InName>"), "{relayed}");
     assert!(
         relayed.contains(

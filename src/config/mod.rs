@@ -43,4 +43,7 @@ pub fn load(path: &str) -> Result<Config, ConfigError> {
 #[cfg(test)]
 mod canary_tests;
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod relay_tests;
+#[cfg(test)]
 mod tests;
