@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use common::farm::Farm;
 use common::relay::*;
-use common::{poll_until, send, Conn};
-use sessiongate::sim::farm::FarmFault;
+use common::tls::{server_settings, Pki, TlsConn};
+use common::{poll_until, send, serve, Conn};
+use sessiongate::sim::farm::{FarmFault, FarmSim};
 
 /// Every reconnaissance request of a scanner, with the element that answers it.
 fn reconnaissance() -> [(String, &'static str); 4] {
@@ -321,4 +322,27 @@ fn readyz_follows_the_relays_brokers() {
         |r| r.status == 200,
     );
     assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn tls_on_both_sides_with_a_private_ca() {
+    let pki = Pki::new("Relay CA");
+    let (broker_cert, broker_key) = pki.issue("broker", &["broker.test"]);
+    let sim = FarmSim::demo("TlsRelayFarm", true);
+    let (broker, _running) =
+        serve(|a| sim.tls_service(a, server_settings(&broker_cert, &broker_key)));
+    let (cert, key) = pki.issue("relay", &["relay.test"]);
+    let farm = format!(
+        "{NO_CHECKS}      tls: true\n      host: broker.test\n      ca_file: {}\n",
+        pki.ca_file.display()
+    );
+    let relay = Relay::start_with("TLS", &[broker], &farm, "", Some((&cert, &key)));
+    let mut conn = TlsConn::open(relay.addr, "relay.test", pki.client(&[b"http/1.1"]));
+    let r = conn.roundtrip(&post(NMAP_PATH, validate("alice", "x").as_bytes()));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        error_id(&r, "ResponseValidateCredentials").as_deref(),
+        Some("failed-credentials")
+    );
+    assert_eq!(sim.requests().len(), 1, "the farm answered over HTTPS");
 }

@@ -3,6 +3,7 @@
 //! trusted (127.0.0.2) or the untrusted (127.0.0.1) side (lint allowances come from `mod.rs`).
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
 use sessiongate::server::{wait_for_listener, Handoff, Running};
@@ -31,13 +32,32 @@ impl Relay {
     /// A relay to `brokers` of farm `name` (a metric label: one per test), trusting 127.0.0.2;
     /// `farm` and `relay` are more YAML lines under the farm (6 spaces) and under the relay (4).
     pub fn start(name: &str, brokers: &[SocketAddr], farm: &str, relay: &str) -> Relay {
+        Relay::start_with(name, brokers, farm, relay, None)
+    }
+
+    /// [`Relay::start`], serving HTTPS with `tls` (certificate file, key file) when given.
+    pub fn start_with(
+        name: &str,
+        brokers: &[SocketAddr],
+        farm: &str,
+        relay: &str,
+        tls: Option<(&Path, &Path)>,
+    ) -> Relay {
         let (client, admin_l, relay_l) = (listener(), listener(), listener());
         let (addr, admin) = (relay_l.local_addr().unwrap(), admin_l.local_addr().unwrap());
         let listen = client.local_addr().unwrap();
         let handoff = Handoff::start(vec![client, admin_l, relay_l]).expect("hand-over");
         let brokers: Vec<String> = brokers.iter().map(|b| format!("\"{b}\"")).collect();
+        let listen_yaml = match tls {
+            None => format!("\"{addr}\""),
+            Some((cert, key)) => format!(
+                "{{address: \"{addr}\", certificate_file: \"{}\", key_file: \"{}\"}}",
+                cert.display(),
+                key.display()
+            ),
+        };
         let yaml = format!(
-            "listen: [\"{listen}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nupgrade_socket: {}\nxml_relays:\n  - listen: \"{addr}\"\n    trusted_networks: [\"{TRUSTED}/32\"]\n{relay}    farm:\n      name: {name}\n      brokers: [{}]\n      connect_timeout_ms: 500\n      timeout_ms: 2000\n{farm}",
+            "listen: [\"{listen}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nupgrade_socket: {}\nxml_relays:\n  - listen: {listen_yaml}\n    trusted_networks: [\"{TRUSTED}/32\"]\n{relay}    farm:\n      name: {name}\n      brokers: [{}]\n      connect_timeout_ms: 500\n      timeout_ms: 2000\n{farm}",
             handoff.socket().display(),
             brokers.join(", ")
         );
