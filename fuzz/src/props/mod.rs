@@ -13,6 +13,7 @@ mod citrix_auth;
 mod documents;
 mod jwt_identity;
 mod media;
+mod nfuse_request;
 mod nfuse_response;
 mod params;
 mod session_id;
@@ -21,6 +22,7 @@ pub use citrix_auth::citrix_auth;
 pub use documents::{endpoints, session_state};
 pub use jwt_identity::jwt_identity;
 pub use media::media;
+pub use nfuse_request::nfuse_request;
 pub use nfuse_response::nfuse_response;
 pub use params::{launch_params, session_params};
 pub use session_id::session_id;
@@ -38,6 +40,7 @@ pub const TARGETS: &[(&str, Property)] = &[
     ("citrix_auth", citrix_auth),
     ("media", media),
     ("nfuse_response", nfuse_response),
+    ("nfuse_request", nfuse_request),
     ("jwt_identity", jwt_identity),
     ("session_id", session_id),
 ];
