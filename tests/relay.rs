@@ -346,3 +346,20 @@ fn tls_on_both_sides_with_a_private_ca() {
     );
     assert_eq!(sim.requests().len(), 1, "the farm answered over HTTPS");
 }
+
+#[test]
+fn a_slow_or_oversized_answer_is_not_relayed() {
+    let farm = Farm::demo(false);
+    let bounded = format!("{NO_CHECKS}      max_response_bytes: 1024\n      timeout_ms: 500\n");
+    let relay = Relay::start("BOUNDS", &[farm.addr], &bounded, "");
+    // The whole application list with its ACLs is over 1 KiB.
+    let r = relay.trusted(&app_data_acl());
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(!r.text().contains("Notepad"));
+    assert_eq!(relay.trusted(&farm_data()).status, 200);
+    farm.sim.set_delay(Duration::from_secs(2));
+    let r = relay.trusted(&farm_data());
+    assert_eq!(r.status, 504, "{}", r.text());
+    let sample = "sessiongate_relay_requests_total{farm=\"BOUNDS\",outcome=\"upstream_failed\",request=\"server_farm_data\",source=\"trusted\"}";
+    assert_eq!(relay.metric(sample, 1.0), 1.0);
+}

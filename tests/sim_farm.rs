@@ -453,3 +453,55 @@ fn doctype_and_old_versions_are_accepted() {
     assert_eq!(error_id(&resp).as_deref(), Some("unspecified"));
     assert_eq!(farm.sim.requests().last().unwrap().kind, "");
 }
+
+/// What scanners and logon pages ask: the application list (with ACLs, without credentials),
+/// the servers, the capabilities, and a password logon, which always fails (no password is
+/// known); identity-only credentials are taken only when XML requests are trusted.
+#[test]
+fn enumeration_and_logon_requests_are_answered_as_clients_parse_them() {
+    let farm = Farm::demo(true);
+    let apps = nfuse("<RequestAppData><Scope traverse=\"onelevel\" /><DesiredDetails>all</DesiredDetails><DesiredDetails>access-list</DesiredDetails></RequestAppData>");
+    let r = farm.post(&apps);
+    assert_nfuse_200(&r, "4.7");
+    assert_eq!(
+        values(&r.text(), "FName"),
+        ["Notepad", "Excel", "Calculator"]
+    );
+    assert_eq!(values(&r.text(), "GroupName"), ["Domain Users"; 3]);
+    assert!(
+        r.text().contains("<AppData><InName>"),
+        "nmap's pattern needs a bare <AppData>"
+    );
+    let without_acl = farm.post(&nfuse(
+        "<RequestAppData><DesiredDetails>all</DesiredDetails></RequestAppData>",
+    ));
+    assert!(values(&without_acl.text(), "GroupName").is_empty());
+    let servers = farm.post(&nfuse(
+        "<RequestServerData><ServerType>all</ServerType></RequestServerData>",
+    ));
+    assert_eq!(
+        values(&servers.text(), "ServerName"),
+        ["DemoFarm-01", "DemoFarm-02", "DemoFarm-03"]
+    );
+    let caps = farm.post(&nfuse("<RequestCapabilities></RequestCapabilities>"));
+    assert!(values(&caps.text(), "CapabilityId").contains(&"launch-reference".to_string()));
+    let password = "<Credentials><UserName>alice</UserName><Password encoding=\"cleartext\">x</Password><Domain type=\"NT\">CORP</Domain></Credentials>";
+    for request in ["RequestValidateCredentials", "RequestAppData"] {
+        let r = farm.post(&nfuse(&format!("<{request}>{password}</{request}>")));
+        assert_eq!(
+            error_id(&r).as_deref(),
+            Some("failed-credentials"),
+            "{request}"
+        );
+    }
+    let validate = nfuse(&format!(
+        "<RequestValidateCredentials>{}</RequestValidateCredentials>",
+        identity("CORP\\alice")
+    ));
+    assert_eq!(error_id(&farm.post(&validate)), None);
+    farm.sim.set_trust(false);
+    assert_eq!(
+        error_id(&farm.post(&validate)).as_deref(),
+        Some("not-trusted")
+    );
+}

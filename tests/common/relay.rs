@@ -48,6 +48,12 @@ impl Relay {
         let listen = client.local_addr().unwrap();
         let handoff = Handoff::start(vec![client, admin_l, relay_l]).expect("hand-over");
         let brokers: Vec<String> = brokers.iter().map(|b| format!("\"{b}\"")).collect();
+        // The farm's own answer timeout when the test sets one.
+        let timeout = if farm.contains("timeout_ms:") {
+            ""
+        } else {
+            "      timeout_ms: 2000\n"
+        };
         let listen_yaml = match tls {
             None => format!("\"{addr}\""),
             Some((cert, key)) => format!(
@@ -57,7 +63,7 @@ impl Relay {
             ),
         };
         let yaml = format!(
-            "listen: [\"{listen}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nupgrade_socket: {}\nxml_relays:\n  - listen: {listen_yaml}\n    trusted_networks: [\"{TRUSTED}/32\"]\n{relay}    farm:\n      name: {name}\n      brokers: [{}]\n      connect_timeout_ms: 500\n      timeout_ms: 2000\n{farm}",
+            "listen: [\"{listen}\"]\nadmin_listen: \"{admin}\"\nthreads: 1\ngrace_period_seconds: 0\nupgrade_socket: {}\nxml_relays:\n  - listen: {listen_yaml}\n    trusted_networks: [\"{TRUSTED}/32\"]\n{relay}    farm:\n      name: {name}\n      brokers: [{}]\n      connect_timeout_ms: 500\n{timeout}{farm}",
             handoff.socket().display(),
             brokers.join(", ")
         );
