@@ -71,9 +71,11 @@ fn trusted_reconnaissance_is_relayed_as_the_broker_answered() {
     let r = relay.trusted(&capabilities());
     assert!(r.text().contains("<CapabilityId>"), "{}", r.text());
     let r = relay.trusted(&farm_data());
-    assert!(r
-        .text()
-        .contains("<ServerFarmName>DemoFarm</ServerFarmName>"));
+    assert!(
+        r.text()
+            .contains("<ServerFarmName>DemoFarm</ServerFarmName>"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -362,4 +364,32 @@ fn a_slow_or_oversized_answer_is_not_relayed() {
     assert_eq!(r.status, 504, "{}", r.text());
     let sample = "sessiongate_relay_requests_total{farm=\"BOUNDS\",outcome=\"upstream_failed\",request=\"server_farm_data\",source=\"trusted\"}";
     assert_eq!(relay.metric(sample, 1.0), 1.0);
+}
+
+/// StoreFront (.NET) sends `Expect: 100-continue` and waits for the interim answer before the
+/// body, as the XML service sends it.
+#[test]
+fn expect_continue_is_answered_before_the_body() {
+    let farm = Farm::demo(false);
+    let relay = Relay::to("CONTINUE", farm.addr);
+    let body = validate("alice", "x");
+    let head = format!(
+        "POST /scripts/wpnbr.dll HTTP/1.1\r\nHost: r\r\nContent-Type: text/xml\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut conn = Conn::open(relay.addr);
+    conn.write(head.as_bytes());
+    assert!(conn.read_line().starts_with("HTTP/1.1 100"));
+    assert_eq!(conn.read_line(), "\r\n");
+    conn.write(body.as_bytes());
+    let r = conn.read_response(false);
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        error_id(&r, "ResponseValidateCredentials").as_deref(),
+        Some("failed-credentials"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(farm.sim.request_count(), 1);
+    assert!(r.keeps_alive(), "{r:?}");
 }

@@ -2,8 +2,8 @@
 //! them (the client limits of [`crate::proxy::connection`] wrap it, as they wrap the proxy).
 //!
 //! Per request, in order: path (`/scripts/wpnbr.dll`, any case) else 404; `POST` else 405;
-//! `Content-Length` required (411; brokers require it); over the size cap 413; the body read
-//! within the clients' body deadline; unreadable, or carrying forbidden markup, 400; then the
+//! `Content-Length` required (411; brokers require it); over the size cap 413; `100 Continue`
+//! if asked for; the body read within the clients' body deadline; unreadable, or carrying forbidden markup, 400; then the
 //! [`policy`](super::policy) and the [`throttle`](super::throttle) decide, and refusals are
 //! answered as NFuse errors (HTTP 200, `ErrorId`); the rest is [`forward`](super::forward)ed and
 //! the broker's status, `Content-Type` and body go back as they came.
@@ -169,6 +169,11 @@ impl RelayApp {
             let msg = format!("413 the request is over {} bytes", self.max_request_bytes);
             return Err(Answer::text(413, RelayOutcome::TooLarge, &msg));
         }
+        // StoreFront (.NET) asks for `100 Continue` and waits for it before sending the body,
+        // as the XML service answers it.
+        if expects_continue(session) && !write_continue(session).await {
+            return Err(Answer::text(400, RelayOutcome::Invalid, "400 client gone"));
+        }
         match tokio::time::timeout(self.body_timeout, read_capped(session, length)).await {
             Ok(Some(body)) => Ok(body),
             _ => {
@@ -284,6 +289,28 @@ impl RelayApp {
             }
         }
     }
+}
+
+/// Did the client send `Expect: 100-continue`?
+fn expects_continue(session: &ServerSession) -> bool {
+    session
+        .req_header()
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+}
+
+/// Write `100 Continue` without giving up keep-alive: Pingora marks a connection for closing
+/// when any answer is written before the body was read, the interim one included, but the body
+/// is read to its end right after this.
+async fn write_continue(session: &mut ServerSession) -> bool {
+    session.set_close_on_response_before_downstream_finish(false);
+    let written = session.write_continue_response().await.is_ok();
+    session.set_close_on_response_before_downstream_finish(true);
+    if !written {
+        session.set_keepalive(None);
+    }
+    written
 }
 
 /// The body, which must be exactly `length` bytes; `None` if it is not.
