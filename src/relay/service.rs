@@ -139,30 +139,15 @@ impl RelayApp {
 
     /// Path, method, framing and size; then the body, read whole within the deadline.
     async fn body(&self, session: &mut ServerSession) -> Result<Bytes, Answer> {
-        let req = session.req_header();
-        if !req.uri.path().eq_ignore_ascii_case(nfuse::PATH) {
-            return Err(Answer::text(404, RelayOutcome::BadHttp, "404 not found"));
-        }
-        if req.method != Method::POST {
-            return Err(Answer::text(
-                405,
-                RelayOutcome::BadHttp,
-                "405 method not allowed: POST",
-            ));
-        }
-        let chunked = req.headers.contains_key(header::TRANSFER_ENCODING);
-        let length = req
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<usize>().ok());
-        let Some(length) = length.filter(|_| !chunked) else {
-            session.set_keepalive(None);
-            return Err(Answer::text(
-                411,
-                RelayOutcome::BadHttp,
-                "411 Content-Length required",
-            ));
+        let length = match framing(session) {
+            Ok(length) => length,
+            Err(answer) => {
+                // Without a length the rest of the request cannot be found on the connection.
+                if answer.status == 411 {
+                    session.set_keepalive(None);
+                }
+                return Err(answer);
+            }
         };
         if length > self.max_request_bytes {
             self.drain(session, length).await;
@@ -230,23 +215,26 @@ impl RelayApp {
             }),
             _ => None,
         };
-        if let Some(a) = &attempt {
-            if self.throttle().refuses(a, Instant::now()) {
-                tracing::warn!(farm = %farm.name, source = %a.source, "relay throttled a password logon");
-                return Answer::refusal(
-                    inbound.request,
-                    ErrorId::FailedCredentials,
-                    RelayOutcome::Throttled,
-                );
-            }
+        match attempt {
+            Some(a) => self.logon(inbound, body, relay, &a).await,
+            None => self.relay(inbound, body, relay).await,
+        }
+    }
+
+    /// A password logon: refused while its user or source is throttled, else relayed; a
+    /// `failed-credentials` answer counts against both.
+    async fn logon(&self, inbound: &Inbound, body: Bytes, relay: Relay, a: &Attempt<'_>) -> Answer {
+        if self.throttle().refuses(a, Instant::now()) {
+            let farm = &self.member.farm.name;
+            tracing::warn!(farm = %farm, source = %a.source, "relay throttled a password logon");
+            let (request, outcome) = (inbound.request, RelayOutcome::Throttled);
+            return Answer::refusal(request, ErrorId::FailedCredentials, outcome);
         }
         let answer = self.relay(inbound, body, relay).await;
-        if let Some(a) = &attempt {
-            if answer.outcome == RelayOutcome::Relayed
-                && nfuse::error_id_of(&answer.body) == Some(ErrorId::FailedCredentials)
-            {
-                self.throttle().failed(a, Instant::now());
-            }
+        if answer.outcome == RelayOutcome::Relayed
+            && nfuse::error_id_of(&answer.body) == Some(ErrorId::FailedCredentials)
+        {
+            self.throttle().failed(a, Instant::now());
         }
         answer
     }
@@ -289,6 +277,27 @@ impl RelayApp {
             }
         }
     }
+}
+
+/// The request's body length, once its path, method and framing are the XML service's.
+fn framing(session: &ServerSession) -> Result<usize, Answer> {
+    let req = session.req_header();
+    if !req.uri.path().eq_ignore_ascii_case(nfuse::PATH) {
+        return Err(Answer::text(404, RelayOutcome::BadHttp, "404 not found"));
+    }
+    if req.method != Method::POST {
+        let msg = "405 method not allowed: POST";
+        return Err(Answer::text(405, RelayOutcome::BadHttp, msg));
+    }
+    let chunked = req.headers.contains_key(header::TRANSFER_ENCODING);
+    let length = req
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    length
+        .filter(|_| !chunked)
+        .ok_or_else(|| Answer::text(411, RelayOutcome::BadHttp, "411 Content-Length required"))
 }
 
 /// Did the client send `Expect: 100-continue`?
