@@ -176,3 +176,64 @@ fn no_secret_reaches_the_log_at_trace_level() {
         "ICA text in the log"
     );
 }
+
+/// XML relay traffic: passwords in clear and as ctx1, a logon ticket, accepted, refused,
+/// throttled and unreadable; none of them may reach the log.
+#[test]
+fn no_secret_of_relayed_traffic_reaches_the_log_at_trace_level() {
+    use common::relay::{nfuse, post, validate};
+    let sim = Sim::demo();
+    let farm = Farm::demo(true);
+    let relay = free_addr();
+    let top = format!(
+        "xml_relays:\n  - listen: \"{relay}\"\n    trusted_networks: [\"127.0.0.1/32\"]\n    throttle: {{failures_per_user: 1}}\n    farm:\n      name: XA65\n      brokers: [\"{}\"]\n      health_check_interval_ms: 0\n",
+        farm.addr
+    );
+    let store = store_yaml(
+        "/Citrix/Store",
+        "https://ws.example.com/Citrix/Store",
+        sim.addr,
+        "",
+    );
+    let gw = GatewayProcess::start(&store, &top, &[("RUST_LOG", "trace")]);
+    assert!(sessiongate::server::wait_for_listener(
+        relay,
+        Duration::from_secs(10)
+    ));
+    let ctx1 = "MNGIKIANMEGBKIANMHGCOHECJADFPPFKINCIOBEEIFCA";
+    let bodies = [
+        validate("alice", "PASSWORD-SECRET-0001"),
+        validate("alice", "PASSWORD-SECRET-0002"),
+        nfuse("5.0", &format!("<RequestValidateCredentials><Credentials><UserName>bob</UserName><Password encoding=\"ctx1\">{ctx1}</Password><Domain>CORP</Domain></Credentials></RequestValidateCredentials>")),
+        nfuse("5.0", "<RequestTicket><Credentials><ID type=\"SAM\">CORP\\alice</ID></Credentials><TicketType>CtxLogon</TicketType><TicketTag>TAG-SECRET-0001</TicketTag></RequestTicket>"),
+        "<NFuseProtocol><RequestAppData><Credentials><Password>PASSWORD-SECRET-0003</Password></Credentials>".to_string(),
+    ];
+    for body in &bodies {
+        let r = send(relay, &post("/scripts/wpnbr.dll", body.as_bytes()));
+        assert!(matches!(r.status, 200 | 400), "{}", r.text());
+    }
+    let ticket = farm
+        .sim
+        .issued_tickets()
+        .pop()
+        .expect("a ticket was issued");
+    let logged = poll_until(
+        Duration::from_secs(10),
+        || gw.log_text(),
+        |log| log.contains("relay throttled a password logon"),
+    );
+    assert!(
+        logged.contains("relay throttled a password logon"),
+        "{logged}"
+    );
+    for secret in [
+        "PASSWORD-SECRET-0001",
+        "PASSWORD-SECRET-0002",
+        "PASSWORD-SECRET-0003",
+        ctx1,
+        "TAG-SECRET-0001",
+        ticket.as_str(),
+    ] {
+        assert!(!logged.contains(secret), "{secret} is in the log");
+    }
+}
