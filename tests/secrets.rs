@@ -226,6 +226,7 @@ fn no_secret_of_relayed_traffic_reaches_the_log_at_trace_level() {
         logged.contains("relay throttled a password logon"),
         "{logged}"
     );
+    let logged = gw.log_text();
     for secret in [
         "PASSWORD-SECRET-0001",
         "PASSWORD-SECRET-0002",

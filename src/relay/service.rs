@@ -334,6 +334,30 @@ async fn read_capped(session: &mut ServerSession, length: usize) -> Option<Bytes
     }
 }
 
+/// The access line of one relay request: only what is safe in a log line, never a header, the
+/// query or a body.
+fn log_access(
+    session: &ServerSession,
+    labels: RelayLabels<'_>,
+    ip: Option<IpAddr>,
+    answer: &Answer,
+    started: Instant,
+) {
+    let req = session.req_header();
+    tracing::info!(
+        target: crate::logging::access::TARGET,
+        client = %ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        method = %req.method,
+        path = %req.uri.path(),
+        relay = labels.farm,
+        request = labels.request,
+        source = labels.source.as_str(),
+        status = answer.status,
+        outcome = answer.outcome.as_str(),
+        duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
+}
+
 /// Write `answer` with exact framing; `false` when the client is gone.
 async fn write_answer(session: &mut ServerSession, answer: &Answer) -> bool {
     let Ok(mut head) = ResponseHeader::build(answer.status, Some(4)) else {
@@ -393,6 +417,7 @@ impl HttpServerApp for RelayApp {
             source: app.source(ip),
         };
         metrics::relay_request(labels, answer.outcome, started.elapsed());
+        log_access(&session, labels, ip, &answer, started);
         if !write_answer(&mut session, &answer).await {
             return None;
         }
