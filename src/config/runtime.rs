@@ -29,6 +29,8 @@ pub struct Config {
     pub clients: Clients,
     /// How access lines are written.
     pub access_log: crate::logging::access::AccessFormat,
+    /// Watch the file and reload when it changes: every this often, when set.
+    pub watch_interval: Option<Duration>,
     /// Stores; their paths never nest, so at most one matches a request.
     pub stores: Vec<Arc<Store>>,
     /// The secret that signs farm session ids (required when a store has farms).

@@ -1,13 +1,17 @@
 //! Wiring: the live stores built from a validated [`Config`] ([`upstreams`]), and a Pingora
-//! `Server` with the proxy service, the admin service and one health-check task per pool; plus
+//! `Server` with the proxy service, the admin service and the pools' health checks; plus
 //! running a server on a thread beside others ([`running`]); failing fast when a port is taken
-//! ([`ports`]).
+//! ([`ports`]); reloading the configuration ([`reload`]) and the health checks that follow it
+//! ([`health`]).
 
 pub mod certificate;
+pub mod health;
 pub mod ports;
+pub mod reload;
 pub mod running;
 pub mod upstreams;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pingora::server::configuration::{Opt, ServerConf};
@@ -19,7 +23,15 @@ pub use upstreams::{prepare, Prepared};
 use pingora::apps::HttpServerOptions;
 use pingora::listeners::ListenerConfig;
 use pingora::protocols::l4::stream::L4BufferSettings;
+use pingora::proxy::HttpProxy;
+use pingora::services::background::background_service;
 use pingora::services::listening::Service;
+
+use self::certificate::ListenerCertificate;
+use self::reload::ConfigHash;
+use crate::backend::pool::Checked;
+use crate::live::{Current, Live};
+use crate::metrics;
 
 use crate::admin::access::{AdminToken, MutationAccess};
 use crate::admin::AdminApp;
@@ -64,26 +76,27 @@ pub fn admin_access(config: &Config) -> Result<MutationAccess, Vec<ConfigIssue>>
     Ok(MutationAccess::new(config.admin_listen, token))
 }
 
+/// The file a server was started from; with it, the server reloads (see [`reload`]).
+pub struct Source {
+    pub path: PathBuf,
+    pub hash: ConfigHash,
+}
+
 /// The Pingora server for `config`. `opt` carries Pingora's own switches (upgrade, daemon).
 pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
-    let prepared = prepare(config);
-    let access = admin_access(config);
-    let (
-        Prepared {
-            router,
-            health,
-            certificates,
-        },
-        access,
-    ) = match (prepared, access) {
-        (Ok(p), Ok(a)) => (p, a),
-        (p, a) => {
-            let mut issues = p.err().unwrap_or_default();
-            issues.extend(a.err().unwrap_or_default());
-            return Err(ServerError::Config(issues));
-        }
-    };
+    build_from(config, opt, None)
+}
+
+/// The Pingora server for `config`, read from `source` when given: then SIGHUP, `POST /reload`
+/// and (configured) a change of the file reload it.
+pub fn build_from(
+    config: &Config,
+    opt: Option<Opt>,
+    source: Option<Source>,
+) -> Result<Server, ServerError> {
+    let (live, pools, certificates) = assemble(config)?;
     crate::logging::access::set_format(config.access_log);
+    metrics::config_loaded(source.as_ref().map(|s| s.hash.metric_value()));
     let conf = ServerConf {
         threads: config.threads,
         grace_period_seconds: Some(config.grace_period_seconds),
@@ -93,10 +106,65 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
     };
     let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
-    let router = Arc::new(router);
+    let current = Current::new(live);
+    server.add_service(proxy_service(&server, config, &current, &certificates)?);
+    let (health, checks) = health::health_checks(pools);
+    server.add_service(background_service("health checks", checks));
+    let reloader = source.map(|s| {
+        Arc::new(reload::Reloader::new(
+            s.path,
+            config.clone(),
+            s.hash,
+            current.clone(),
+            health,
+        ))
+    });
+    if let Some(reloader) = &reloader {
+        let triggers = reload::Triggers {
+            reloader: reloader.clone(),
+            watch: config.watch_interval,
+        };
+        server.add_service(background_service("reload", triggers));
+    }
+    server.add_service(AdminApp::service(
+        current,
+        reloader,
+        &config.admin_listen.to_string(),
+    ));
+    Ok(server)
+}
+
+/// The live configuration, the pools to health-check and the listeners' certificates.
+#[allow(clippy::type_complexity)]
+fn assemble(
+    config: &Config,
+) -> Result<(Live, Vec<Checked>, Vec<(usize, ListenerCertificate)>), ServerError> {
+    match (prepare(config), admin_access(config)) {
+        (Ok(p), Ok(access)) => {
+            let live = Live {
+                router: p.router,
+                trusted_proxies: config.trusted_proxies.clone(),
+                access,
+            };
+            Ok((live, p.health, p.certificates))
+        }
+        (p, a) => {
+            let mut issues = p.err().unwrap_or_default();
+            issues.extend(a.err().unwrap_or_default());
+            Err(ServerError::Config(issues))
+        }
+    }
+}
+
+/// The client-facing service: the gateway behind the client limits, on every listener.
+fn proxy_service(
+    server: &Server,
+    config: &Config,
+    current: &Current,
+    certificates: &[(usize, ListenerCertificate)],
+) -> Result<Service<Limited<HttpProxy<Gateway>>>, ServerError> {
     let clients = &config.clients;
-    let gateway = Gateway::new(router.clone(), clients.body_timeout)
-        .with_trusted_proxies(config.trusted_proxies.clone());
+    let gateway = Gateway::new(current.clone(), clients.body_timeout);
     let limits = ClientLimits {
         header: clients.header_timeout,
         idle: clients.idle_timeout,
@@ -127,16 +195,7 @@ pub fn build(config: &Config, opt: Option<Opt>) -> Result<Server, ServerError> {
         }
         proxy.add_listener(listener);
     }
-    server.add_service(proxy);
-    server.add_service(AdminApp::service(
-        router,
-        access,
-        &config.admin_listen.to_string(),
-    ));
-    for service in health {
-        server.add_boxed_service(service);
-    }
-    Ok(server)
+    Ok(proxy)
 }
 
 #[cfg(test)]

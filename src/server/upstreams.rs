@@ -1,6 +1,6 @@
 //! From a validated configuration to the live objects behind each store: names resolved, key
-//! files read, token verifiers built, pools made (with the health-check services the server
-//! runs). Every problem is reported with its configuration key, like the file's own rules, so
+//! files read, token verifiers built, pools made (with the balancers whose health checks the
+//! server runs). Every problem is reported with its configuration key, like the file's own rules, so
 //! `sessiongate -t` tries all of this too.
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::lb::health_check::{HealthCheck, HttpHealthCheck, TcpHealthCheck};
-use pingora::services::ServiceWithDependents;
 
 use super::certificate::ListenerCertificate;
 use crate::backend::farm::{FarmMember, Farms, NfuseHealthCheck};
-use crate::backend::pool::Pool;
+use crate::backend::pool::{Checked, Pool};
 use crate::backend::storefront::Servers;
 use crate::backend::trust::Trust;
 use crate::config::{
@@ -26,12 +25,12 @@ use crate::routing::canary::{Guard, GuardSettings, Share, TagKey};
 use crate::routing::rollout::Rollout;
 use crate::routing::{self, FarmUpstreams, Router, Upstreams};
 
-/// The live stores and the background services that keep their pools' health current; and the
+/// The live stores and the balancers whose health checks keep their pools current; and the
 /// certificates of the HTTPS listeners (by their index in `listen`), loaded here so that `-t`
 /// tries them with everything else.
 pub struct Prepared {
     pub router: Router,
-    pub health: Vec<Box<dyn ServiceWithDependents>>,
+    pub health: Vec<Checked>,
     pub certificates: Vec<(usize, ListenerCertificate)>,
 }
 
@@ -175,14 +174,12 @@ fn pool(
     name: &str,
     servers: &[(SocketAddr, usize)],
     check: Option<Check>,
-    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    health: &mut Vec<Checked>,
     issues: &mut Issues,
 ) -> Option<Pool> {
     Pool::weighted(name, servers, check)
         .map(|(pool, service)| {
-            if let Some(service) = service {
-                health.push(Box::new(service) as Box<dyn ServiceWithDependents>);
-            }
+            health.extend(service);
             pool
         })
         .map_err(|e| {
@@ -222,7 +219,7 @@ fn servers(
     key: &str,
     store: &Store,
     sf: &StoreFront,
-    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    health: &mut Vec<Checked>,
     issues: &mut Issues,
 ) -> Option<Servers> {
     let key = format!("{key}.storefront");
@@ -367,7 +364,7 @@ fn members(
     key: &str,
     store: &Store,
     farms: &[Arc<crate::config::Farm>],
-    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    health: &mut Vec<Checked>,
     issues: &mut Issues,
 ) -> Option<Vec<FarmMember>> {
     let mut members = Vec::new();

@@ -17,7 +17,7 @@ pub struct GatewayProcess {
     pub admin: SocketAddr,
     /// Where its standard error goes.
     pub log: PathBuf,
-    config: PathBuf,
+    pub config: PathBuf,
     child: Child,
 }
 
@@ -103,13 +103,33 @@ impl GatewayProcess {
             .unwrap();
         // The old process tries to connect for a few seconds; start it once the new one listens.
         super::poll_until(Duration::from_secs(10), || socket.exists(), |e| *e);
+        self.signal("QUIT");
+        std::mem::replace(&mut self.child, new)
+    }
+
+    /// Change its configuration file: `edit` gets the text and returns the new one, which
+    /// replaces the file the way a Kubernetes ConfigMap update does (a new file renamed over
+    /// the old path, so a reader sees one or the other, never half).
+    pub fn rewrite(&self, edit: impl FnOnce(&str) -> String) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let next = self.config.with_extension("yaml.next");
+        std::fs::write(&next, edit(&text)).unwrap();
+        std::fs::rename(&next, &self.config).unwrap();
+    }
+
+    /// Send it a signal (`HUP`, `TERM`, ...), as `kill -SIG` does.
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .arg("-QUIT")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status()
             .unwrap();
         assert!(status.success());
-        std::mem::replace(&mut self.child, new)
+    }
+
+    /// Whether the process still runs.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     /// Everything it has logged so far.
