@@ -258,9 +258,11 @@ fn servers(
     names.retain(|a| !a.is_empty());
     names.sort();
     names.dedup();
+    let trust = trust(&format!("{key}.ca_file"), sf.ca_file.as_deref(), issues)?;
     let stable = weighted(&addrs, &sf.weights);
     let check = health_check(
         sf,
+        trust.as_ref(),
         &sf.upstreams,
         sf.health_check.as_ref(),
         sf.health_check_interval,
@@ -271,6 +273,7 @@ fn servers(
             let servers = weighted(a, &c.weights);
             let check = health_check(
                 sf,
+                trust.as_ref(),
                 &c.upstreams,
                 c.health_check.as_ref(),
                 sf.health_check_interval,
@@ -280,7 +283,6 @@ fn servers(
         }
         None => None,
     };
-    let trust = trust(&format!("{key}.ca_file"), sf.ca_file.as_deref(), issues)?;
     Some(Servers {
         settings: Arc::new(sf.clone()),
         pool: stable_pool,
@@ -300,16 +302,17 @@ fn weighted(addrs: &[SocketAddr], weights: &[u32]) -> Vec<(SocketAddr, usize)> {
         .collect()
 }
 
-/// The health check of a pool of `servers`: HTTP when configured, else the TCP check at
-/// `tcp_interval` (if on).
+/// The health check of a pool of `servers`: HTTP when configured (over TLS checked against
+/// `trust`, as requests are), else the TCP check at `tcp_interval` (if on).
 fn health_check(
     sf: &StoreFront,
+    trust: Option<&Trust>,
     servers: &[String],
     http: Option<&HttpCheck>,
     tcp_interval: Option<Duration>,
 ) -> Option<Check> {
     match http {
-        Some(h) => Some((h.interval, http_check(sf, servers, h))),
+        Some(h) => Some((h.interval, http_check(sf, trust, servers, h))),
         None => tcp_interval.map(|interval| {
             let mut tcp = TcpHealthCheck::new();
             tcp.consecutive_failure = 1;
@@ -323,6 +326,7 @@ fn health_check(
 /// every server of a pool: the store's `host`, else the first server's address as configured.
 fn http_check(
     sf: &StoreFront,
+    trust: Option<&Trust>,
     servers: &[String],
     h: &HttpCheck,
 ) -> Box<dyn HealthCheck + Send + Sync> {
@@ -354,6 +358,9 @@ fn http_check(
     check.peer_template.options.total_connection_timeout = Some(h.timeout);
     check.peer_template.options.read_timeout = Some(h.timeout);
     check.peer_template.options.write_timeout = Some(h.timeout);
+    if let Some(trust) = trust {
+        trust.apply(&mut check.peer_template);
+    }
     check.consecutive_failure = h.failures;
     check.consecutive_success = h.successes;
     Box::new(check)
