@@ -8,6 +8,7 @@ mod common;
 use common::canary::{canary_store, Pools};
 use common::load::{requests_counted, Connections, Load};
 use common::process::GatewayProcess;
+use common::tls::{Pki, TlsConn};
 use common::*;
 
 use std::net::SocketAddr;
@@ -289,4 +290,50 @@ fn health_checks_follow_the_reloaded_pools() {
     gw.rewrite(|yaml| yaml.replace(&dead.to_string(), &sim.addr.to_string()));
     assert_eq!(post_reload(gw.admin, &[]).status, 200);
     assert_eq!(ready(200), 200);
+}
+
+/// A certificate renewed in place (same files, as cert-manager or certbot do) is presented from
+/// the next handshake after a reload; the listener stays, and connections keep working.
+#[test]
+fn a_reload_renews_the_https_listeners_certificate() {
+    let (old_ca, new_ca) = (Pki::new("Old CA"), Pki::new("New CA"));
+    let (cert, key) = old_ca.issue("gateway", &["gateway.test"]);
+    let sim = Sim::demo();
+    let stores = store_yaml(
+        "/Citrix/Store",
+        "https://ws.example.com/Citrix/Store",
+        sim.addr,
+        "",
+    );
+    let listen = |addr: SocketAddr| {
+        format!(
+            "[{{address: \"{addr}\", certificate_file: {}, key_file: {}}}]",
+            cert.display(),
+            key.display()
+        )
+    };
+    let gw = GatewayProcess::start_listening(listen, &stores, "", &[]);
+    let client = |pki: &Pki| pki.client(&[b"http/1.1"]);
+    let presented = |pki: &Pki| TlsConn::handshake(gw.addr, "gateway.test", client(pki));
+    assert_eq!(
+        poll_until(
+            Duration::from_secs(10),
+            || presented(&old_ca),
+            Result::is_ok
+        ),
+        Ok(())
+    );
+    assert!(presented(&new_ca).is_err());
+
+    // The renewal writes new files over the old ones.
+    let (renewed_cert, renewed_key) = new_ca.issue("gateway", &["gateway.test"]);
+    std::fs::copy(&renewed_cert, &cert).unwrap();
+    std::fs::copy(&renewed_key, &key).unwrap();
+    let r = post_reload(gw.admin, &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("\"restart_needed\":[]"), "{}", r.text());
+    assert_eq!(presented(&new_ca), Ok(()));
+    assert!(presented(&old_ca).is_err());
+    let mut conn = TlsConn::open(gw.addr, "gateway.test", client(&new_ca));
+    assert_eq!(conn.roundtrip(&available_request()).status, 200);
 }

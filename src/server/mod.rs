@@ -27,7 +27,7 @@ use pingora::proxy::HttpProxy;
 use pingora::services::background::background_service;
 use pingora::services::listening::Service;
 
-use self::certificate::ListenerCertificate;
+use self::certificate::{ListenerCertificate, Served};
 use self::reload::ConfigHash;
 use crate::backend::pool::Checked;
 use crate::live::{Current, Live};
@@ -107,7 +107,8 @@ pub fn build_from(
     let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
     let current = Current::new(live);
-    server.add_service(proxy_service(&server, config, &current, &certificates)?);
+    let (proxy, served) = proxy_service(&server, config, &current, &certificates)?;
+    server.add_service(proxy);
     let (health, checks) = health::health_checks(pools);
     server.add_service(background_service("health checks", checks));
     let reloader = source.map(|s| {
@@ -115,8 +116,11 @@ pub fn build_from(
             s.path,
             config.clone(),
             s.hash,
-            current.clone(),
-            health,
+            reload::Handles {
+                current: current.clone(),
+                health,
+                certificates: served,
+            },
         ))
     });
     if let Some(reloader) = &reloader {
@@ -156,13 +160,20 @@ fn assemble(
     }
 }
 
-/// The client-facing service: the gateway behind the client limits, on every listener.
+/// The client-facing service.
+type ProxyService = Service<Limited<HttpProxy<Gateway>>>;
+
+/// What serves the HTTPS listeners' certificates, by index in `listen`.
+pub type ServedCertificates = Vec<(usize, Arc<Served>)>;
+
+/// The client-facing service: the gateway behind the client limits, on every listener; and the
+/// certificates its HTTPS listeners serve.
 fn proxy_service(
     server: &Server,
     config: &Config,
     current: &Current,
     certificates: &[(usize, ListenerCertificate)],
-) -> Result<Service<Limited<HttpProxy<Gateway>>>, ServerError> {
+) -> Result<(ProxyService, ServedCertificates), ServerError> {
     let clients = &config.clients;
     let gateway = Gateway::new(current.clone(), clients.body_timeout);
     let limits = ClientLimits {
@@ -178,24 +189,26 @@ fn proxy_service(
     http.server_options = Some(options);
     let app = Limited::new(http, limits);
     let mut proxy = Service::new(PROXY_SERVICE.to_string(), app);
+    let mut served = Vec::new();
     for (i, addr) in config.listen.iter().enumerate() {
         // Plain HTTP gains nothing from Pingora's 64 KiB read buffer per connection, and an idle
         // connection would hold it (reference notes on Pingora, §10.2); rustls keeps its own.
         let buffers = L4BufferSettings::new(READ_BUFFER_BYTES, WRITE_BUFFER_BYTES);
         let mut listener = ListenerConfig::tcp(addr.to_string()).l4_buffer(buffers);
         if let Some((_, certificate)) = certificates.iter().find(|(index, _)| *index == i) {
-            let settings = certificate.settings().map_err(|e| {
+            let (settings, handle) = certificate.settings().map_err(|e| {
                 ServerError::Config(vec![ConfigIssue {
                     key: format!("listen[{i}]"),
                     problem: format!("cannot set up TLS: {e}"),
                     fix: "report this: the certificate loaded".into(),
                 }])
             })?;
+            served.push((i, handle));
             listener = listener.tls(settings);
         }
         proxy.add_listener(listener);
     }
-    Ok(proxy)
+    Ok((proxy, served))
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //!
 //! What a running process cannot change (its listeners, threads, upgrade socket, client limits,
 //! grace period, the watch itself) is kept as it is and reported as needing a restart (a
-//! graceful upgrade with `-u` is one). A store's canary keeps its live share and rollback across
+//! graceful upgrade with `-u` is one). An HTTPS listener's certificate and key files are read
+//! again, and a renewed certificate is presented from the next handshake on. A store's canary keeps its live share and rollback across
 //! a reload unless the file changes that store's `share_percent`: then the file's share applies.
 
 use std::io::Read;
@@ -23,8 +24,9 @@ use pingora::server::ShutdownWatch;
 use pingora::services::background::BackgroundService;
 use ring::digest;
 
+use super::certificate::ListenerCertificate;
 use super::health::HealthHandle;
-use super::{admin_access, prepare};
+use super::{admin_access, prepare, ServedCertificates};
 use crate::backend::pool::Checked;
 use crate::config::{self, Backend, Config, ConfigError};
 use crate::live::{Current, Live};
@@ -119,6 +121,17 @@ struct Next {
     hash: ConfigHash,
     live: Live,
     health: Vec<Checked>,
+    certificates: Vec<(usize, ListenerCertificate)>,
+}
+
+/// What a reload changes in the running server.
+pub struct Handles {
+    /// The live configuration the proxy and the admin listener read.
+    pub current: Current,
+    /// The health checks.
+    pub health: HealthHandle,
+    /// The certificates the HTTPS listeners present.
+    pub certificates: ServedCertificates,
 }
 
 /// What serves now, and the hash of the last file that failed (so a watch reports it once).
@@ -131,8 +144,7 @@ struct Serving {
 /// Reloads the configuration file a server was started with.
 pub struct Reloader {
     path: PathBuf,
-    current: Current,
-    health: HealthHandle,
+    handles: Handles,
     serving: Mutex<Serving>,
     /// One reload at a time: two at once could swap in the older file last.
     busy: tokio::sync::Mutex<()>,
@@ -140,17 +152,10 @@ pub struct Reloader {
 
 impl Reloader {
     /// For a server started from `path` (`config` and `hash` are what serves now).
-    pub fn new(
-        path: PathBuf,
-        config: Config,
-        hash: ConfigHash,
-        current: Current,
-        health: HealthHandle,
-    ) -> Reloader {
+    pub fn new(path: PathBuf, config: Config, hash: ConfigHash, handles: Handles) -> Reloader {
         Reloader {
             path,
-            current,
-            health,
+            handles,
             serving: Mutex::new(Serving {
                 config,
                 hash,
@@ -205,10 +210,21 @@ impl Reloader {
     fn apply(&self, next: Next, trigger: Trigger) -> Reloaded {
         let mut serving = self.lock();
         let restart_needed = restart_needed(&serving.config, &next.config);
-        carry_canaries(&self.current.snapshot().router, &next.live.router);
+        let handles = &self.handles;
+        carry_canaries(&handles.current.snapshot().router, &next.live.router);
         crate::logging::access::set_format(next.config.access_log);
-        self.current.replace(next.live);
-        self.health.replace(next.health);
+        handles.current.replace(next.live);
+        handles.health.replace(next.health);
+        // Renewed certificates, while the listeners are the ones running (else by index they
+        // could land on another listener).
+        if !restart_needed.contains(&"listen") {
+            for (index, certificate) in &next.certificates {
+                let served = handles.certificates.iter().find(|(i, _)| i == index);
+                if let Some((_, served)) = served {
+                    served.replace(certificate);
+                }
+            }
+        }
         metrics::config_reload(ReloadOutcome::Success);
         metrics::config_loaded(Some(next.hash.metric_value()));
         let reloaded = Reloaded {
@@ -255,6 +271,7 @@ fn build(path: &Path) -> Result<Next, (ConfigError, Option<ConfigHash>)> {
     };
     Ok(Next {
         health: prepared.health,
+        certificates: prepared.certificates,
         config,
         hash,
         live,
@@ -270,7 +287,14 @@ fn restart_needed(running: &Config, next: &Config) -> Vec<&'static str> {
         }
     };
     differs("listen", running.listen != next.listen);
-    differs("listen", running.tls_listeners != next.tls_listeners);
+    // Certificate files are not in it: a reload renews what a listener presents.
+    let tls = |c: &Config| -> Vec<_> {
+        c.tls_listeners
+            .iter()
+            .map(|l| (l.index, l.addr, l.http2))
+            .collect()
+    };
+    differs("listen", tls(running) != tls(next));
     differs("admin_listen", running.admin_listen != next.admin_listen);
     differs("threads", running.threads != next.threads);
     differs(

@@ -25,6 +25,17 @@ impl GatewayProcess {
     /// Run the binary with `stores` (the list items of `stores:`), `top` (more top-level YAML
     /// lines; `grace_period_seconds` defaults to 0) and `env` in its environment.
     pub fn start(stores: &str, top: &str, env: &[(&str, &str)]) -> GatewayProcess {
+        GatewayProcess::start_listening(|addr| format!("[\"{addr}\"]"), stores, top, env)
+    }
+
+    /// [`Self::start`] with the `listen:` value written by `listen` for the client address
+    /// (an HTTPS listener's map, say).
+    pub fn start_listening(
+        listen: impl FnOnce(SocketAddr) -> String,
+        stores: &str,
+        top: &str,
+        env: &[(&str, &str)],
+    ) -> GatewayProcess {
         let (client, admin_listener) = (listener(), listener());
         let addr = client.local_addr().unwrap();
         let admin = admin_listener.local_addr().unwrap();
@@ -40,7 +51,8 @@ impl GatewayProcess {
         std::fs::write(
             &config,
             format!(
-                "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\n{grace}upgrade_socket: {}\n{top}stores:\n{stores}",
+                "listen: {}\nadmin_listen: \"{admin}\"\n{grace}upgrade_socket: {}\n{top}stores:\n{stores}",
+                listen(addr),
                 handoff.socket().display()
             ),
         )

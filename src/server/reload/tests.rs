@@ -47,3 +47,14 @@ fn the_hash_is_the_files_sha256() {
     // 48 bits stay exact in a float64 sample.
     assert!(h.metric_value() < 2f64.powi(53));
 }
+
+#[test]
+fn new_certificate_files_for_the_same_listener_need_no_restart() {
+    let tls = |cert: &str| {
+        config(&format!(
+            "listen:\n  - address: \"127.0.0.1:8443\"\n    certificate_file: {cert}\n    key_file: /k.pem\n"
+        ))
+    };
+    assert!(restart_needed(&tls("/a.pem"), &tls("/b.pem")).is_empty());
+    assert_eq!(restart_needed(&tls("/a.pem"), &config("")), ["listen"]);
+}
