@@ -1,11 +1,15 @@
 //! The admin listener: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers),
 //! `GET /readyz` (every store has a stable server that passes its health check, every XML relay
-//! a broker that passes its own), and the canary
-//! endpoints (`GET /canary`, `GET|POST /canary/{store}`, see [`canary`]), whose changes are
-//! guarded by [`access`]. Other paths are 404.
+//! a broker that passes its own), the canary
+//! endpoints (`GET /canary`, `GET|POST /canary/{store}`, see [`canary`]) and `POST /reload`
+//! (see [`reload`]), whose changes are guarded by [`access`]. Other paths are 404.
+//!
+//! Each request reads the live configuration once, so a reload changes what the next request
+//! sees (stores, canaries, the admin token).
 
 pub mod access;
 pub mod canary;
+pub mod reload;
 
 use std::sync::Arc;
 
@@ -15,34 +19,38 @@ use pingora::apps::http_app::{HttpServer, ServeHttp};
 use pingora::protocols::http::ServerSession;
 use pingora::services::listening::Service;
 
-use self::access::MutationAccess;
+use self::access::{Denied, MutationAccess};
+use crate::live::Current;
 use crate::metrics;
 use crate::relay::RelayHealth;
 use crate::routing::canary::PoolName;
 use crate::routing::Router;
+use crate::server::reload::Reloader;
 
 /// Serves the admin paths.
 pub struct AdminApp {
-    router: Arc<Router>,
+    current: Current,
+    /// The XML relays, fixed for the life of the process.
     relays: Arc<Vec<RelayHealth>>,
-    access: MutationAccess,
+    /// `None` when the server was not started from a file (the demo, tests).
+    reloader: Option<Arc<Reloader>>,
 }
 
 /// The admin listening service.
 pub type AdminService = Service<HttpServer<AdminApp>>;
 
 impl AdminApp {
-    /// The service, listening on `addr`; `access` says who may change state.
+    /// The service, listening on `addr`.
     pub fn service(
-        router: Arc<Router>,
+        current: Current,
         relays: Arc<Vec<RelayHealth>>,
-        access: MutationAccess,
+        reloader: Option<Arc<Reloader>>,
         addr: &str,
     ) -> AdminService {
         let app = AdminApp {
-            router,
+            current,
             relays,
-            access,
+            reloader,
         };
         let mut service = Service::new("admin".to_string(), HttpServer::new_app(app));
         service.add_tcp(addr);
@@ -51,9 +59,9 @@ impl AdminApp {
 
     /// Refresh `sessiongate_backend_up` from the pools and `sessiongate_canary_share_percent`
     /// from the live canaries; the stores with no server up.
-    fn refresh_backends(&self) -> Vec<&str> {
+    fn refresh_backends(router: &Router) -> Vec<&str> {
         let mut down = Vec::new();
-        for store in self.router.stores() {
+        for store in router.stores() {
             let name = store.config.name.as_str();
             if let Some(rollout) = &store.rollout {
                 metrics::canary_share(name, rollout.share().percent());
@@ -95,8 +103,8 @@ impl AdminApp {
     }
 
     /// `/readyz`: every store has a stable server up and every relay a broker up.
-    fn readiness(&self) -> Response<Vec<u8>> {
-        let stores = self.refresh_backends();
+    fn readiness(&self, router: &Router) -> Response<Vec<u8>> {
+        let stores = Self::refresh_backends(router);
         let relays = self.refresh_relays();
         if stores.is_empty() && relays.is_empty() {
             return text(200, "text/plain; charset=utf-8", b"ready\n".to_vec());
@@ -132,12 +140,65 @@ fn text(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
     resp
 }
 
+/// A JSON answer.
+fn answer(status: u16, value: &serde_json::Value) -> Response<Vec<u8>> {
+    let mut body = value.to_string().into_bytes();
+    body.push(b'\n');
+    text(status, "application/json", body)
+}
+
+/// A JSON error: `{"error": message}`.
+fn error(status: u16, message: &str) -> Response<Vec<u8>> {
+    answer(status, &serde_json::json!({ "error": message }))
+}
+
+/// The answer to a change that [`access`] refused; `action` completes "a bearer token is
+/// required to ...".
+fn denial(denied: Denied, action: &str) -> Response<Vec<u8>> {
+    match denied {
+        Denied::Unauthorized => {
+            let mut r = error(401, &format!("a bearer token is required to {action}"));
+            r.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer realm=\"sessiongate-admin\""),
+            );
+            r
+        }
+        Denied::Forbidden => error(
+            403,
+            "changes are off: the admin listener is not on loopback and no admin_token_file is configured",
+        ),
+    }
+}
+
+/// Check a change against `access`: the refusal, counted and ready to send, when it is refused
+/// (`None`: go on). The refused request's body is not read, so its connection is not reused.
+fn refusal(
+    access: &MutationAccess,
+    session: &mut ServerSession,
+    action: &str,
+) -> Option<Response<Vec<u8>>> {
+    let authorization = session
+        .req_header()
+        .headers
+        .get_all(http::header::AUTHORIZATION);
+    let checked = access.check(authorization.iter().map(|v| v.as_bytes()));
+    let denied = checked.err()?;
+    metrics::admin_denied(denied.as_str());
+    session.set_keepalive(None);
+    Some(denial(denied, action))
+}
+
 #[async_trait]
 impl ServeHttp for AdminApp {
     async fn response(&self, session: &mut ServerSession) -> Response<Vec<u8>> {
+        let live = self.current.snapshot();
         let path = session.req_header().uri.path().to_string();
         if let Some(target) = canary::target(&path) {
-            return canary::serve(&self.router, &self.access, session, target).await;
+            return canary::serve(&live.router, &live.access, session, target).await;
+        }
+        if path == reload::PATH {
+            return reload::serve(self.reloader.as_deref(), &live.access, session).await;
         }
         let req = session.req_header();
         if req.method != http::Method::GET && req.method != http::Method::HEAD {
@@ -154,7 +215,7 @@ impl ServeHttp for AdminApp {
         }
         match req.uri.path() {
             "/metrics" => {
-                self.refresh_backends();
+                Self::refresh_backends(&live.router);
                 self.refresh_relays();
                 text(
                     200,
@@ -163,7 +224,7 @@ impl ServeHttp for AdminApp {
                 )
             }
             "/healthz" => text(200, "text/plain; charset=utf-8", b"ok\n".to_vec()),
-            "/readyz" => self.readiness(),
+            "/readyz" => self.readiness(&live.router),
             _ => text(
                 404,
                 "text/plain; charset=utf-8",

@@ -152,7 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    let config = config::load(&path)?;
+    let (config, hash) = server::reload::read(std::path::Path::new(&path))?;
     if !cli.upgrade {
         // An upgrade takes the ports over from the running process, which still holds them.
         server::ports::check(&config)?;
@@ -163,14 +163,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         daemon: cli.daemon,
         ..Default::default()
     };
-    let server =
-        server::build(&config, Some(opt)).map_err(|server::ServerError::Config(issues)| {
-            config::ConfigError::Invalid {
-                origin: path.clone(),
-                issues,
-            }
-        })?;
-    tracing::info!(stores = config.stores.len(), "sessiongate starting");
+    let source = server::Source {
+        path: path.clone().into(),
+        hash,
+    };
+    let server = server::build_from(&config, Some(opt), Some(source)).map_err(
+        |server::ServerError::Config(issues)| config::ConfigError::Invalid {
+            origin: path.clone(),
+            issues,
+        },
+    )?;
+    tracing::info!(
+        stores = config.stores.len(),
+        hash = %hash.short(),
+        "sessiongate starting"
+    );
     server.run_forever()
 }
 

@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod identity;
+pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod protocol;

@@ -38,6 +38,12 @@ pub const RELAY_REQUEST_DURATION_SECONDS: &str = "sessiongate_relay_request_dura
 pub const RELAY_ACTIVE_SESSION_QUERIES_TOTAL: &str =
     "sessiongate_relay_active_session_queries_total";
 pub const RELAY_FAILOVERS_TOTAL: &str = "sessiongate_relay_failovers_total";
+pub const CONFIG_RELOADS_TOTAL: &str = "sessiongate_config_reloads_total";
+pub const CONFIG_LAST_RELOAD_SUCCESSFUL: &str = "sessiongate_config_last_reload_successful";
+pub const CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS: &str =
+    "sessiongate_config_last_reload_success_timestamp_seconds";
+pub const CONFIG_HASH: &str = "sessiongate_config_hash";
+pub const REQUESTS_UNPARSED_TOTAL: &str = "sessiongate_requests_unparsed_total";
 
 /// Store label for requests that matched no store.
 pub const NO_STORE: &str = "none";
@@ -438,6 +444,7 @@ pub fn render() -> Vec<u8> {
     use prometheus::Encoder;
     // Registered on first use: a scrape before any traffic still lists every family.
     Metrics::get();
+    unparsed_requests();
     let mut out = Vec::new();
     // Encoding into a Vec cannot fail for well-formed families; an error leaves a partial page.
     let _ = prometheus::TextEncoder::new().encode(&prometheus::gather(), &mut out);
@@ -643,5 +650,111 @@ impl Default for OpenConnection {
 impl Drop for OpenConnection {
     fn drop(&mut self) {
         Metrics::get().client_connections.dec();
+    }
+}
+
+/// Requests whose header never reached the gateway (see [`request_unparsed`]).
+fn unparsed_requests() -> &'static prometheus::IntCounter {
+    static COUNTER: OnceLock<prometheus::IntCounter> = OnceLock::new();
+    #[allow(clippy::expect_used)]
+    COUNTER.get_or_init(|| {
+        register(
+            prometheus::IntCounter::new(
+                REQUESTS_UNPARSED_TOTAL,
+                "Requests that ended before their header reached the gateway: malformed (answered 400 by Pingora), CONNECT (405), or cut off by the client.",
+            )
+            .expect("constant metric definition"),
+        )
+    })
+}
+
+/// A request that ended before its header was parsed.
+pub fn request_unparsed() {
+    unparsed_requests().inc();
+}
+
+/// How a reload ended (`outcome` label of [`CONFIG_RELOADS_TOTAL`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadOutcome {
+    /// The new configuration serves.
+    Success,
+    /// The file was unreadable or invalid: the previous configuration still serves.
+    Failure,
+}
+
+impl ReloadOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReloadOutcome::Success => "success",
+            ReloadOutcome::Failure => "failure",
+        }
+    }
+}
+
+/// The configuration's own metrics, registered with the first load.
+struct ConfigMetrics {
+    /// `outcome` ([`ReloadOutcome`]).
+    reloads: IntCounterVec,
+    last_successful: IntGauge,
+    last_success_timestamp: prometheus::Gauge,
+    hash: prometheus::Gauge,
+}
+
+impl ConfigMetrics {
+    #[allow(clippy::expect_used)]
+    fn get() -> &'static ConfigMetrics {
+        static METRICS: OnceLock<ConfigMetrics> = OnceLock::new();
+        METRICS.get_or_init(|| {
+            let reloads = counter(
+                CONFIG_RELOADS_TOTAL,
+                "Configuration reloads (SIGHUP, POST /reload, file watch), by outcome.",
+                &["outcome"],
+            );
+            // Both series exist from the start, so `increase()` sees the first failure.
+            for outcome in [ReloadOutcome::Success, ReloadOutcome::Failure] {
+                reloads.with_label_values(&[outcome.as_str()]);
+            }
+            let plain = |name: &str, help: &str| {
+                register(prometheus::Gauge::new(name, help).expect("constant metric definition"))
+            };
+            ConfigMetrics {
+                reloads,
+                last_successful: plain_gauge(
+                    CONFIG_LAST_RELOAD_SUCCESSFUL,
+                    "1 when the last load or reload of the configuration succeeded, 0 when it failed.",
+                ),
+                last_success_timestamp: plain(
+                    CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS,
+                    "Unix time of the last successful load or reload of the configuration.",
+                ),
+                hash: plain(
+                    CONFIG_HASH,
+                    "The serving configuration file: the first 48 bits of its SHA-256, as a number.",
+                ),
+            }
+        })
+    }
+}
+
+/// A configuration now serves (at start or by a reload): `hash` is its
+/// [`CONFIG_HASH`] value, when it came from a file.
+pub fn config_loaded(hash: Option<f64>) {
+    let m = ConfigMetrics::get();
+    m.last_successful.set(1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    m.last_success_timestamp.set(now);
+    if let Some(hash) = hash {
+        m.hash.set(hash);
+    }
+}
+
+/// A reload ended; a failure leaves the previous configuration serving.
+pub fn config_reload(outcome: ReloadOutcome) {
+    let m = ConfigMetrics::get();
+    m.reloads.with_label_values(&[outcome.as_str()]).inc();
+    if outcome == ReloadOutcome::Failure {
+        m.last_successful.set(0);
     }
 }

@@ -173,3 +173,32 @@ fn forwarded_for_is_believed_from_trusted_proxies_only() {
     // The nearest hop the trusted proxy vouches for, not the spoofable leftmost one.
     assert!(lines[1].contains(" client=203.0.113.9 "), "{}", lines[1]);
 }
+
+/// Requests Pingora refuses before any of the gateway's hooks (a malformed header, CONNECT) and a
+/// header the client abandons are counted and logged; a good request is not counted there.
+#[test]
+fn requests_refused_before_the_gateway_sees_them_are_counted_and_logged() {
+    let (_sim, gw) = GatewayProcess::with_demo_store("");
+    let unparsed = "sessiongate_requests_unparsed_total";
+    assert_eq!(send(gw.addr, &available(&[])).status, 200);
+    assert_eq!(metric_at(gw.admin, unparsed, 0.0), 0.0);
+
+    let malformed = b"GET /Citrix/Store/ HTTP/1.1\r\nHost: gw.test\r\nBad Header: x\r\n\r\n";
+    assert_eq!(send(gw.addr, malformed).status, 400);
+    let connect = b"CONNECT 10.0.0.1:443 HTTP/1.1\r\nHost: 10.0.0.1:443\r\n\r\n";
+    assert_eq!(send(gw.addr, connect).status, 405);
+    let mut cut = Conn::open(gw.addr);
+    cut.write(b"POST /Citrix/Store/sessions/v1/available HTTP/1.1\r\nHost: gw");
+    drop(cut);
+    assert_eq!(metric_at(gw.admin, unparsed, 3.0), 3.0);
+
+    let lines = access_lines(&gw, "reason=unparsed", 3);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for line in &lines {
+        assert!(line.contains("client=127.0.0.1 "), "{line}");
+        assert!(
+            line.contains("status=0 ") && line.contains("path=- "),
+            "{line}"
+        );
+    }
+}

@@ -114,8 +114,10 @@ fn every_file_the_configuration_names_is_mounted() {
         let volumes = spec["volumes"].as_sequence().unwrap();
         volumes.iter().find(|v| s(&v["name"]) == name).unwrap()
     };
-    assert_eq!(args, ["-c", s(&mount("config")["mountPath"])]);
-    assert_eq!(s(&mount("config")["subPath"]), "gateway.yaml");
+    // The directory, not a subPath: only then does the kubelet update the file for the watch.
+    let config_dir = s(&mount("config")["mountPath"]);
+    assert_eq!(args, ["-c", &format!("{config_dir}/gateway.yaml")]);
+    assert!(mount("config")["subPath"].is_null());
     assert_eq!(
         s(&volume("config")["configMap"]["name"]),
         s(&kind(&docs, "ConfigMap")["metadata"]["name"])

@@ -215,6 +215,38 @@ fn storefront_certificate_of_another_ca_or_name_is_refused() {
     assert!(sim.requests().is_empty(), "no request reached the server");
 }
 
+/// A pool's HTTP health check goes over TLS like its requests: the store's `ca_file` and
+/// `host` apply, so a server of the private CA passes and one of another CA fails.
+#[test]
+fn http_health_checks_over_https_use_the_stores_ca() {
+    let pki = Pki::new("StoreFront CA");
+    let (cert, key) = pki.issue("storefront", &["sf.test"]);
+    let sim = StoreFrontSim::demo();
+    let (addr, _running) = serve(|a| sim.tls_service(a, server_settings(&cert, &key)));
+    let other = Pki::new("Another CA");
+    let check = "      health_check: {path: /Citrix/Store/endpoints/v1, interval_ms: 200, timeout_ms: 200, failures: 1, successes: 1}\n";
+    for (store, ca, up) in [
+        ("hc_ok", &pki.ca_file, 1.0),
+        ("hc_wrong_ca", &other.ca_file, 0.0),
+    ] {
+        let gw = Gateway::start_with_stores(&format!(
+            "{}{check}",
+            tls_store(addr, store, "sf.test", ca)
+        ));
+        let sample = format!(
+            "sessiongate_backend_up{{backend=\"{addr}\",pool=\"stable\",store=\"{store}\"}}"
+        );
+        // Up by default until the first check: wait for the verdict, then see it stays.
+        assert_eq!(gw.metric(&sample, up), up, "{store}");
+        let held = poll_until(
+            Duration::from_millis(500),
+            || gw.metric(&sample, up),
+            |v| *v != up,
+        );
+        assert_eq!(held, up, "{store}");
+    }
+}
+
 #[test]
 fn farm_broker_over_https_with_a_private_ca() {
     let pki = Pki::new("Farm CA");

@@ -3,63 +3,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
+use common::load::{one_request, requests_counted, Connections, Load};
 use common::process::GatewayProcess;
 use common::raw::read_response;
 use common::*;
 
 use std::io::{BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// Client threads sending at once.
 const CLIENTS: usize = 4;
 /// Requests that must succeed after the old process has exited.
 const AFTER: usize = 500;
-
-/// One valid `available` request on a fresh connection: its status, or why there was none.
-fn one_request(addr: SocketAddr, request: &[u8]) -> Result<u16, String> {
-    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-        .write_all(request)
-        .map_err(|e| format!("write: {e}"))?;
-    read_response(&mut BufReader::new(stream), false)
-        .map(|r| r.status)
-        .map_err(|reply| format!("{reply:?}"))
-}
-
-/// Send until `stop`; every answer that is not a 200 (or no answer) is a failure.
-fn client(addr: SocketAddr, stop: Arc<AtomicBool>) -> (usize, Vec<String>) {
-    let request = sessions_post(
-        "/Citrix/Store/sessions/v1/available",
-        ALICE,
-        SESSION_STATE,
-        &params("UPGRADE-CLIENT", ""),
-    );
-    let (mut ok, mut failed) = (0, Vec::new());
-    while !stop.load(Ordering::Relaxed) {
-        match one_request(addr, &request) {
-            Ok(200) => ok += 1,
-            Ok(status) => failed.push(format!("status {status}")),
-            Err(why) => failed.push(why),
-        }
-    }
-    (ok, failed)
-}
-
-/// Requests the process behind `admin` has counted, all labels summed.
-fn requests(admin: SocketAddr) -> f64 {
-    send(admin, &get("/metrics"))
-        .text()
-        .lines()
-        .filter(|l| l.starts_with("sessiongate_requests_total{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
 
 #[test]
 fn an_upgrade_under_load_fails_no_request() {
@@ -70,18 +26,17 @@ fn an_upgrade_under_load_fails_no_request() {
         Ok(405)
     );
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|_| {
-            let stop = stop.clone();
-            let addr = gw.addr;
-            std::thread::spawn(move || client(addr, stop))
-        })
-        .collect();
+    let request = sessions_post(
+        "/Citrix/Store/sessions/v1/available",
+        ALICE,
+        SESSION_STATE,
+        &params("UPGRADE-CLIENT", ""),
+    );
+    let load = Load::start(gw.addr, CLIENTS, Connections::Fresh, &request);
     // The load is running before the upgrade starts.
     let before = poll_until(
         Duration::from_secs(10),
-        || requests(gw.admin),
+        || requests_counted(gw.admin),
         |n| *n >= 100.0,
     );
     assert!(before >= 100.0, "no load before the upgrade");
@@ -99,19 +54,13 @@ fn an_upgrade_under_load_fails_no_request() {
         std::thread::sleep(Duration::from_millis(50));
     };
     // Requests after the old process is gone reach the new one only.
-    let at_exit = requests(gw.admin);
+    let at_exit = requests_counted(gw.admin);
     let served_by_new = poll_until(
         Duration::from_secs(30),
-        || requests(gw.admin),
+        || requests_counted(gw.admin),
         |n| *n >= at_exit + AFTER as f64,
     );
-    stop.store(true, Ordering::Relaxed);
-    let (mut ok, mut failed) = (0, Vec::new());
-    for c in clients {
-        let (o, f) = c.join().unwrap();
-        ok += o;
-        failed.extend(f);
-    }
+    let (ok, failed) = load.finish();
     println!("{ok} requests answered 200 across the upgrade, {} failed; the new process served {served_by_new}", failed.len());
     assert!(exit.success(), "old process: {exit:?}\n{}", gw.log_text());
     assert!(

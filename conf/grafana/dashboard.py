@@ -118,6 +118,15 @@ PANELS = [
     timeseries("Active-session listings by farm", [
         (f"sum by (farm, action) (rate(sessiongate_farm_active_session_queries_total{{{STORE}}}[{RATE}]))", "{{farm}} {{action}}"),
     ], "reqps", "What each farm was asked: a pre-XenDesktop-7 farm disconnects the sessions it lists."),
+    row("Configuration"),
+    timeseries("Reloads", [
+        ("sum by (outcome) (increase(sessiongate_config_reloads_total[1h]))", "{{outcome}}"),
+        ("min(sessiongate_config_last_reload_successful)", "last reload successful (all instances)"),
+    ], "short", "SIGHUP, POST /reload or the file watch; a failure leaves the previous configuration serving."),
+    panel("table", "Configuration by instance", [
+        ("max by (instance) (sessiongate_config_hash)", ""),
+    ], "none", "The first 48 bits of the SHA-256 of each instance's file: instances of one fleet should agree.",
+        options={"showHeader": True}),
 ]
 
 
@@ -150,7 +159,7 @@ DASHBOARD = {
     ],
     "title": "sessiongate",
     "uid": "sessiongate",
-    "description": "The StoreFront Sessions Service gateway: traffic, servers, canary, farms, safeguard.",
+    "description": "The StoreFront Sessions Service gateway: traffic, servers, canary, farms, safeguard, configuration.",
     "tags": ["sessiongate", "citrix"],
     "editable": True,
     "schemaVersion": 39,

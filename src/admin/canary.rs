@@ -17,7 +17,8 @@ use pingora::protocols::http::ServerSession;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::access::{Denied, MutationAccess};
+use super::access::MutationAccess;
+use super::{answer, error, refusal};
 use crate::metrics;
 use crate::routing::canary::{Counts, Evidence, Share};
 use crate::routing::rollout::Rollout;
@@ -128,17 +129,6 @@ pub fn view(store: &Store, rollout: &Rollout, now: Instant) -> Value {
     })
 }
 
-/// A JSON answer.
-fn answer(status: u16, value: &Value) -> Response<Vec<u8>> {
-    let mut body = value.to_string().into_bytes();
-    body.push(b'\n');
-    super::text(status, "application/json", body)
-}
-
-fn error(status: u16, message: &str) -> Response<Vec<u8>> {
-    answer(status, &json!({ "error": message }))
-}
-
 /// The store with a canary at `path`.
 fn find<'a>(router: &'a Router, path: &str) -> Option<(&'a Store, &'a Rollout)> {
     router
@@ -187,18 +177,8 @@ async fn change(
     session: &mut ServerSession,
     path: &str,
 ) -> Response<Vec<u8>> {
-    let authorization: Vec<Vec<u8>> = session
-        .req_header()
-        .headers
-        .get_all(header::AUTHORIZATION)
-        .iter()
-        .map(|v| v.as_bytes().to_vec())
-        .collect();
-    if let Err(denied) = access.check(authorization.iter().map(Vec::as_slice)) {
-        metrics::admin_denied(denied.as_str());
-        // The body is not read: do not reuse the connection.
-        session.set_keepalive(None);
-        return denial(denied);
+    if let Some(refused) = refusal(access, session, "change the canary") {
+        return refused;
     }
     let body = match read_body(session).await {
         Ok(b) => b,
@@ -225,23 +205,6 @@ async fn change(
         "canary share set through the admin listener"
     );
     answer(200, &view(store, rollout, Instant::now()))
-}
-
-fn denial(denied: Denied) -> Response<Vec<u8>> {
-    match denied {
-        Denied::Unauthorized => {
-            let mut r = error(401, "a bearer token is required to change the canary");
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer realm=\"sessiongate-admin\""),
-            );
-            r
-        }
-        Denied::Forbidden => error(
-            403,
-            "changes are off: the admin listener is not on loopback and no admin_token_file is configured",
-        ),
-    }
 }
 
 /// The request body, at most [`MAX_CHANGE_BODY`] bytes (a larger declared or sent body is

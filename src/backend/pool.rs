@@ -1,7 +1,7 @@
 //! A pool of interchangeable servers (StoreFront servers, or one farm's XML brokers): weighted
 //! round-robin selection over the healthy ones, skipping servers this request already failed to connect to.
-//! A pool with health checks comes with the background service that runs them; wiring hands that
-//! service to the server.
+//! A pool with health checks comes with its [`Checked`] balancer; wiring runs the checks (and
+//! stops them when a reload replaces the pool).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -15,7 +15,6 @@ use pingora::lb::discovery::Static;
 use pingora::lb::health_check::HealthCheck;
 use pingora::lb::selection::RoundRobin;
 use pingora::lb::{Backend, Backends, LoadBalancer};
-use pingora::services::background::{background_service, GenBackgroundService};
 
 /// Bound on the selection walk; pools are small.
 const MAX_SELECT_ITERATIONS: usize = 256;
@@ -26,8 +25,9 @@ pub struct Pool {
     lb: Arc<LoadBalancer<RoundRobin>>,
 }
 
-/// The background task that health-checks a pool; the server runs it.
-pub type HealthService = GenBackgroundService<LoadBalancer<RoundRobin>>;
+/// The balancer of a health-checked pool: running it as a background task
+/// (`pingora::services::background::BackgroundService::start`) keeps the pool's health current.
+pub type Checked = Arc<LoadBalancer<RoundRobin>>;
 
 impl Pool {
     /// A pool without health checks: every server is always a candidate, each as often.
@@ -44,7 +44,7 @@ impl Pool {
         name: &str,
         servers: &[(SocketAddr, usize)],
         check: Option<(Duration, Box<dyn HealthCheck + Send + Sync>)>,
-    ) -> std::io::Result<(Pool, Option<HealthService>)> {
+    ) -> std::io::Result<(Pool, Option<Checked>)> {
         let Some((interval, check)) = check else {
             let lb = Arc::new(balancer(servers)?);
             return Ok((Pool { lb }, None));
@@ -53,8 +53,9 @@ impl Pool {
         lb.set_health_check(check);
         lb.health_check_frequency = Some(interval);
         lb.parallel_health_check = true;
-        let service = background_service(&format!("health check {name}"), lb);
-        Ok((Pool { lb: service.task() }, Some(service)))
+        tracing::debug!(pool = name, "health-checked pool built");
+        let lb = Arc::new(lb);
+        Ok((Pool { lb: lb.clone() }, Some(lb)))
     }
 
     /// The next healthy server not in `tried`, if any.

@@ -74,6 +74,9 @@ pub const DEFAULT_GUARD_SIGNIFICANCE: f64 = 0.001;
 /// Default canary requests in the window before the guard gives a verdict.
 pub const DEFAULT_GUARD_MIN_CANARY_REQUESTS: u64 = 200;
 
+/// Default milliseconds between two reads of a watched configuration file.
+pub const DEFAULT_WATCH_INTERVAL_MS: u64 = 2_000;
+
 /// The whole file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +103,9 @@ pub struct FileConfig {
     /// The access log.
     #[serde(default)]
     pub access_log: AccessLogConfig,
+    /// Live reload: besides SIGHUP and `POST /reload`, optionally watching the file.
+    #[serde(default)]
+    pub reload: ReloadConfig,
     /// The stores served.
     #[serde(default)]
     pub stores: Vec<StoreConfig>,
@@ -257,6 +263,27 @@ pub struct AccessLogConfig {
     /// `logfmt` (default), `json`, `text` (like the other log lines) or `off`.
     #[serde(default)]
     pub format: crate::logging::access::AccessFormat,
+}
+
+/// Live reload of the configuration file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReloadConfig {
+    /// Reload when the file's content changes (as when Kubernetes updates a mounted ConfigMap).
+    #[serde(default)]
+    pub watch: bool,
+    /// How often the watched file is read, milliseconds.
+    #[serde(default = "default_watch_interval")]
+    pub watch_interval_ms: u64,
+}
+
+impl Default for ReloadConfig {
+    fn default() -> Self {
+        ReloadConfig {
+            watch: false,
+            watch_interval_ms: DEFAULT_WATCH_INTERVAL_MS,
+        }
+    }
 }
 
 /// Bounds on client connections: slow or idle clients are cut off, and their number is capped.
@@ -654,6 +681,9 @@ fn default_body_timeout() -> u64 {
 }
 fn default_idle_timeout() -> u64 {
     DEFAULT_IDLE_TIMEOUT_MS
+}
+fn default_watch_interval() -> u64 {
+    DEFAULT_WATCH_INTERVAL_MS
 }
 fn default_max_connections() -> usize {
     DEFAULT_MAX_CONNECTIONS

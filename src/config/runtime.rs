@@ -29,6 +29,8 @@ pub struct Config {
     pub clients: Clients,
     /// How access lines are written.
     pub access_log: crate::logging::access::AccessFormat,
+    /// Watch the file and reload when it changes: every this often, when set.
+    pub watch_interval: Option<Duration>,
     /// Stores; their paths never nest, so at most one matches a request.
     pub stores: Vec<Arc<Store>>,
     /// The secret that signs farm session ids (required when a store has farms).
@@ -42,7 +44,7 @@ pub struct Config {
 }
 
 /// An XML relay in front of one farm.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct XmlRelay {
     /// Where it listens.
     pub listen: SocketAddr,
@@ -188,7 +190,7 @@ pub enum FarmHosts {
 }
 
 /// One legacy farm.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Farm {
     /// `publishername` and the `farm` metric label.
     pub name: String,

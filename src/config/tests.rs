@@ -372,3 +372,16 @@ fn ca_file_applies_only_over_tls() {
     };
     assert_eq!(sf.ca_file, Some("/ca.pem".into()));
 }
+
+#[test]
+fn the_file_watch_is_off_by_default_and_its_interval_is_bounded() {
+    assert_eq!(from_yaml(MINIMAL, "t").unwrap().watch_interval, None);
+    let watched = format!("reload:\n  watch: true\n{MINIMAL}");
+    assert_eq!(
+        from_yaml(&watched, "t").unwrap().watch_interval,
+        Some(std::time::Duration::from_millis(2000))
+    );
+    let busy = format!("reload:\n  watch: true\n  watch_interval_ms: 10\n{MINIMAL}");
+    assert_eq!(issues(&busy)[0].key, "reload.watch_interval_ms");
+    assert!(syntax(&format!("reload:\n  wacth: true\n{MINIMAL}")).contains("wacth"));
+}

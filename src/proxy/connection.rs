@@ -14,7 +14,10 @@
 //! 4. the body of a Sessions Service request is bounded by the store's own deadline
 //!    ([`super::body`]).
 //!
-//! Every connection closed by these limits is counted by reason.
+//! Every connection closed by these limits is counted by reason. A request whose header never
+//! reached the gateway's hooks (Pingora answered a malformed request line or header with 400, or
+//! a CONNECT with 405, or the client stopped in the middle of its header) is counted in
+//! `sessiongate_requests_unparsed_total` and has an access line with reason `unparsed`.
 //!
 //! HTTPS connections are served the same way; their stream is made able to peek
 //! ([`super::peekable`]). An HTTP/2 connection (ALPN `h2`) is handed to Pingora's own HTTP/2
@@ -31,6 +34,8 @@
 //! (`scripts/idle-connections`, docs/reliability.md).
 
 use std::any::Any;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +47,7 @@ use pingora::server::ShutdownWatch;
 use tokio::sync::{Notify, Semaphore};
 
 use super::peekable::Peekable;
+use super::request_id::RequestId;
 use crate::metrics::{self, ConnectionDrop};
 
 /// The bounds on a client connection.
@@ -58,13 +64,36 @@ pub struct ClientLimits {
 /// The signal that a request's header has been parsed, carried on the connection as Pingora's
 /// connection user context.
 #[derive(Default)]
-pub struct HeaderParsed(Notify);
+pub struct HeaderParsed {
+    notify: Notify,
+    parsed: AtomicBool,
+}
 
 /// Tell the connection loop waiting on `context` that the header is in.
 pub fn header_parsed(context: Box<dyn Any + Send + Sync>) {
     if let Ok(signal) = context.downcast::<Arc<HeaderParsed>>() {
-        signal.0.notify_one();
+        signal.parsed.store(true, Ordering::Relaxed);
+        signal.notify.notify_one();
     }
+}
+
+/// A request that ended before its header reached the gateway: counted, and an access line
+/// with what is known (the peer; never a byte of the request).
+fn unparsed(peer: Option<IpAddr>) {
+    metrics::request_unparsed();
+    let request_id = RequestId::generate();
+    tracing::info!(
+        target: crate::logging::access::TARGET,
+        request_id = request_id.as_str(),
+        client = %peer.map(|ip| ip.to_string()).unwrap_or_default(),
+        method = "-",
+        path = "-",
+        store = metrics::NO_STORE,
+        operation = "none",
+        pool = "-",
+        status = 0u64,
+        reason = "unparsed",
+    );
 }
 
 /// Pingora's HTTP proxy `A` behind the client limits.
@@ -111,9 +140,14 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
                 Err(None) => {}
             };
         }
+        // Looked up once per connection (Pingora caches it for `client_addr` too), while the
+        // socket is surely open.
+        let peer = stream
+            .get_socket_digest()
+            .and_then(|d| d.peer_addr().and_then(|a| a.as_inet()).map(|a| a.ip()));
         let mut first = true;
         loop {
-            match self.turn(stream, first, shutdown).await {
+            match self.turn(stream, first, peer, shutdown).await {
                 Turn::Reused(next) if !*shutdown.borrow() => {
                     stream = next;
                     first = false;
@@ -149,6 +183,7 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
         self: &Arc<Self>,
         mut stream: Stream,
         first: bool,
+        peer: Option<IpAddr>,
         shutdown: &ShutdownWatch,
     ) -> Turn {
         let mut byte = [0u8; 1];
@@ -181,7 +216,7 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
         tokio::pin!(work);
         let served = tokio::select! {
             served = &mut work => served,
-            () = signal.0.notified() => work.await,
+            () = signal.notify.notified() => work.await,
             () = tokio::time::sleep(self.limits.header) => {
                 return Turn::Dropped(ConnectionDrop::HeaderTimeout)
             }
@@ -190,7 +225,13 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
             // Pingora's persistent settings only carry its keep-alive timer, which this loop
             // replaces, and a user context, which this loop sets anew.
             Some(reused) => Turn::Reused(reused.consume().0),
-            None => Turn::Closed,
+            None => {
+                // Pingora also ends a request it has not read when the server stops.
+                if !signal.parsed.load(Ordering::Relaxed) && !*shutdown.borrow() {
+                    unparsed(peer);
+                }
+                Turn::Closed
+            }
         }
     }
 }

@@ -36,49 +36,42 @@ use crate::backend::exchange::tls_failure;
 use crate::backend::farm::FarmClient;
 use crate::backend::storefront::{StoreFrontClient, UpstreamError};
 use crate::config::Cidr;
+use crate::live::Current;
 use crate::metrics;
 use crate::routing::canary::PoolName;
-use crate::routing::{Operation, Router, Upstreams};
+use crate::routing::{Operation, Upstreams};
 pub use ctx::RequestCtx;
 pub use error::GatewayError;
 use request_id::RequestId;
 
 /// The gateway's proxy logic.
 pub struct Gateway {
-    router: Arc<Router>,
+    /// The configuration now: each request takes one snapshot.
+    current: Current,
     storefront: StoreFrontClient,
     farms: Arc<FarmClient>,
     /// Time a Sessions Service body may take to arrive whole.
     body_timeout: Duration,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    trusted_proxies: Vec<Cidr>,
 }
 
 impl Gateway {
-    pub fn new(router: Arc<Router>, body_timeout: Duration) -> Gateway {
+    pub fn new(current: Current, body_timeout: Duration) -> Gateway {
         Gateway {
-            router,
+            current,
             storefront: StoreFrontClient::default(),
             farms: Arc::new(FarmClient::default()),
             body_timeout,
-            trusted_proxies: Vec::new(),
         }
     }
 
-    /// Believe `X-Forwarded-For` from these networks (and append to it).
-    pub fn with_trusted_proxies(mut self, trusted: Vec<Cidr>) -> Gateway {
-        self.trusted_proxies = trusted;
-        self
-    }
-
-    /// The client behind the connection's peer.
-    fn client_addr(&self, session: &Session) -> Option<client_addr::ClientAddr> {
+    /// The client behind the connection's peer (`X-Forwarded-For` believed from `trusted`).
+    fn client_addr(session: &Session, trusted: &[Cidr]) -> Option<client_addr::ClientAddr> {
         let peer = session.client_addr()?.as_inet()?.ip();
         let values = session.req_header().headers.get_all("x-forwarded-for");
         Some(client_addr::resolve(
             peer,
             values.iter().map(|v| v.as_bytes()),
-            |ip| self.trusted_proxies.iter().any(|c| c.contains(ip)),
+            |ip| trusted.iter().any(|c| c.contains(ip)),
         ))
     }
 
@@ -140,8 +133,9 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
+        let live = self.current.snapshot();
         ctx.request_id = RequestId::for_request(&session.req_header().headers);
-        ctx.client = self.client_addr(session);
+        ctx.client = Self::client_addr(session, &live.trusted_proxies);
         let target = session
             .req_header()
             .uri
@@ -152,7 +146,7 @@ impl ProxyHttp for Gateway {
             self.reject(session, ctx, e).await;
             return Ok(true);
         }
-        let Some(route) = self.router.route(&target) else {
+        let Some(route) = live.router.route(&target) else {
             self.reject(session, ctx, GatewayError::NoRoute).await;
             return Ok(true);
         };

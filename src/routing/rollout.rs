@@ -105,6 +105,19 @@ impl Rollout {
         }
     }
 
+    /// Take over the live state of `previous` (this store's canary before a reload): the share
+    /// in force, whoever set it, and a rollback with its evidence. The guard starts on a fresh
+    /// window: its settings may have changed.
+    pub fn adopt(&self, previous: &Rollout) {
+        let share = previous.share_ppm.load(Ordering::Relaxed);
+        self.share_ppm.store(share, Ordering::Relaxed);
+        let rolled_back = previous.rolled_back.load(Ordering::Relaxed);
+        self.rolled_back.store(rolled_back, Ordering::Relaxed);
+        if let Ok(mut last) = self.last_rollback.lock() {
+            *last = previous.last_rollback();
+        }
+    }
+
     /// The share in force now.
     pub fn share(&self) -> Share {
         Share::from_ppm(self.share_ppm.load(Ordering::Relaxed)).unwrap_or(Share::ZERO)

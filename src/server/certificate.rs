@@ -4,12 +4,15 @@
 //!
 //! Pingora's `TlsSettings` would read the files itself when the listener starts and panic on a
 //! bad one (reference notes on Pingora, §10.6). Here the checked certificate is handed to rustls
-//! through a resolver instead, so a listener never reads a file at start and cannot fail there.
+//! through a resolver instead, so a listener never reads a file at start and cannot fail there;
+//! and a reload can hand the same resolver a renewed certificate ([`Served::replace`]), which
+//! the next handshakes present while connections already open keep theirs.
 //! The private key is never printed: errors name the file, not its content.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use pingora::listeners::tls::TlsSettings;
 use pingora::tls::sign::CertifiedKey;
 use pingora::tls::{
@@ -25,19 +28,26 @@ pub struct ListenerCertificate {
     http2: bool,
 }
 
-/// Hands rustls the one certificate, whatever the client asks for by SNI.
-struct Fixed(Arc<CertifiedKey>);
+/// The certificate a listener presents now, whatever the client asks for by SNI.
+pub struct Served(ArcSwap<CertifiedKey>);
 
-impl std::fmt::Debug for Fixed {
-    /// Says nothing of the key.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Fixed(certificate)")
+impl Served {
+    /// Present `next` from the next handshake on.
+    pub fn replace(&self, next: &ListenerCertificate) {
+        self.0.store(next.key.clone());
     }
 }
 
-impl ResolvesServerCert for Fixed {
+impl std::fmt::Debug for Served {
+    /// Says nothing of the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Served(certificate)")
+    }
+}
+
+impl ResolvesServerCert for Served {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.0.clone())
+        Some(self.0.load_full())
     }
 }
 
@@ -119,15 +129,17 @@ impl ListenerCertificate {
         })
     }
 
-    /// Pingora's settings for the listener: TLS 1.2 and 1.3, HTTP/2 offered by ALPN if asked.
-    pub fn settings(&self) -> pingora::Result<TlsSettings> {
+    /// Pingora's settings for the listener (TLS 1.2 and 1.3, HTTP/2 offered by ALPN if asked),
+    /// and the handle through which a reload renews its certificate.
+    pub fn settings(&self) -> pingora::Result<(TlsSettings, Arc<Served>)> {
         // No paths: the resolver serves the certificate already loaded.
         let mut settings = TlsSettings::intermediate("", "")?;
-        settings.set_cert_resolver(Arc::new(Fixed(self.key.clone())));
+        let served = Arc::new(Served(ArcSwap::new(self.key.clone())));
+        settings.set_cert_resolver(served.clone());
         if self.http2 {
             settings.enable_h2();
         }
-        Ok(settings)
+        Ok((settings, served))
     }
 }
 

@@ -1,16 +1,19 @@
 //! Wiring of the XML relays: each relay's farm made live (brokers resolved, pool with NFuse
 //! health checks, CA read), its certificate loaded if it serves HTTPS, and its listening service
 //! (the relay app behind the same client limits as the proxy).
+//!
+//! Relays are fixed for the life of the process: a reload keeps them as they started (their
+//! listeners could not move anyway) and reports `xml_relays` as needing a restart.
 
 use std::sync::Arc;
 
 use pingora::listeners::ListenerConfig;
 use pingora::services::listening::Service;
-use pingora::services::ServiceWithDependents;
 
 use super::certificate::ListenerCertificate;
 use super::upstreams::member;
 use crate::backend::farm::FarmMember;
+use crate::backend::pool::Checked;
 use crate::config::{Clients, ConfigIssue, Issues, XmlRelay};
 use crate::proxy::connection::{ClientLimits, Limited};
 use crate::relay::{RelayApp, RelayHealth};
@@ -32,17 +35,27 @@ impl PreparedRelay {
     }
 }
 
-/// Every relay of the configuration; health-check services join `health`.
-pub fn prepare_relays(
-    relays: &[XmlRelay],
-    health: &mut Vec<Box<dyn ServiceWithDependents>>,
-    issues: &mut Issues,
-) -> Vec<PreparedRelay> {
+/// The relays ready to serve, and the balancers of their brokers to health-check.
+#[derive(Default)]
+pub struct PreparedRelays {
+    pub relays: Vec<PreparedRelay>,
+    pub health: Vec<Checked>,
+}
+
+/// Every relay of the configuration.
+pub fn prepare_relays(relays: &[XmlRelay], issues: &mut Issues) -> PreparedRelays {
+    let mut health = Vec::new();
     let mut prepared = Vec::new();
     for (i, relay) in relays.iter().enumerate() {
         let key = format!("xml_relays[{i}]");
         let name = format!("xml relay {}", relay.farm.name);
-        let member = member(&format!("{key}.farm"), &name, &relay.farm, health, issues);
+        let member = member(
+            &format!("{key}.farm"),
+            &name,
+            &relay.farm,
+            &mut health,
+            issues,
+        );
         let certificate = match &relay.tls {
             None => None,
             Some(tls) => match ListenerCertificate::load(tls) {
@@ -61,7 +74,10 @@ pub fn prepare_relays(
             });
         }
     }
-    prepared
+    PreparedRelays {
+        relays: prepared,
+        health,
+    }
 }
 
 /// A certificate problem names `listen[N]`; for a relay it is `xml_relays[N].listen`.
@@ -93,7 +109,8 @@ pub fn relay_service(
     let mut service = Service::new(name, Limited::new(app, limits));
     let mut listener = ListenerConfig::tcp(config.listen.to_string());
     if let Some(certificate) = certificate {
-        let settings = certificate.settings().map_err(|e| ConfigIssue {
+        // A reload does not renew a relay's certificate: the handle to do so is not kept.
+        let (settings, _served) = certificate.settings().map_err(|e| ConfigIssue {
             key: "xml_relays.listen".into(),
             problem: format!("cannot set up TLS: {e}"),
             fix: "report this: the certificate loaded".into(),

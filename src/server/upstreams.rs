@@ -1,6 +1,6 @@
 //! From a validated configuration to the live objects behind each store: names resolved, key
-//! files read, token verifiers built, pools made (with the health-check services the server
-//! runs). Every problem is reported with its configuration key, like the file's own rules, so
+//! files read, token verifiers built, pools made (with the balancers whose health checks the
+//! server runs). Every problem is reported with its configuration key, like the file's own rules, so
 //! `sessiongate -t` tries all of this too.
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::lb::health_check::{HealthCheck, HttpHealthCheck, TcpHealthCheck};
-use pingora::services::ServiceWithDependents;
 
 use super::certificate::ListenerCertificate;
 use crate::backend::farm::{FarmMember, Farms, NfuseHealthCheck};
-use crate::backend::pool::Pool;
+use crate::backend::pool::{Checked, Pool};
 use crate::backend::storefront::Servers;
 use crate::backend::trust::Trust;
 use crate::config::{
@@ -26,15 +25,16 @@ use crate::routing::canary::{Guard, GuardSettings, Share, TagKey};
 use crate::routing::rollout::Rollout;
 use crate::routing::{self, FarmUpstreams, Router, Upstreams};
 
-/// The live stores and the background services that keep their pools' health current; and the
+/// The live stores and the balancers whose health checks keep their pools current; and the
 /// certificates of the HTTPS listeners (by their index in `listen`), loaded here so that `-t`
 /// tries them with everything else.
 pub struct Prepared {
     pub router: Router,
-    pub health: Vec<Box<dyn ServiceWithDependents>>,
+    pub health: Vec<Checked>,
     pub certificates: Vec<(usize, ListenerCertificate)>,
-    /// The XML relays.
-    pub relays: Vec<super::relays::PreparedRelay>,
+    /// The XML relays, with the health checks of their brokers (apart from `health`, which
+    /// reloads replace).
+    pub relays: super::relays::PreparedRelays,
 }
 
 /// How often, and how, a pool's servers are checked.
@@ -91,7 +91,7 @@ pub fn prepare(config: &Config) -> Result<Prepared, Vec<ConfigIssue>> {
             });
         }
     }
-    let relays = super::relays::prepare_relays(&config.xml_relays, &mut health, &mut issues);
+    let relays = super::relays::prepare_relays(&config.xml_relays, &mut issues);
     if issues.0.is_empty() {
         Ok(Prepared {
             router: Router::new(stores),
@@ -179,14 +179,12 @@ fn pool(
     name: &str,
     servers: &[(SocketAddr, usize)],
     check: Option<Check>,
-    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    health: &mut Vec<Checked>,
     issues: &mut Issues,
 ) -> Option<Pool> {
     Pool::weighted(name, servers, check)
         .map(|(pool, service)| {
-            if let Some(service) = service {
-                health.push(Box::new(service) as Box<dyn ServiceWithDependents>);
-            }
+            health.extend(service);
             pool
         })
         .map_err(|e| {
@@ -226,7 +224,7 @@ fn servers(
     key: &str,
     store: &Store,
     sf: &StoreFront,
-    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    health: &mut Vec<Checked>,
     issues: &mut Issues,
 ) -> Option<Servers> {
     let key = format!("{key}.storefront");
@@ -265,9 +263,11 @@ fn servers(
     names.retain(|a| !a.is_empty());
     names.sort();
     names.dedup();
+    let trust = trust(&format!("{key}.ca_file"), sf.ca_file.as_deref(), issues)?;
     let stable = weighted(&addrs, &sf.weights);
     let check = health_check(
         sf,
+        trust.as_ref(),
         &sf.upstreams,
         sf.health_check.as_ref(),
         sf.health_check_interval,
@@ -278,6 +278,7 @@ fn servers(
             let servers = weighted(a, &c.weights);
             let check = health_check(
                 sf,
+                trust.as_ref(),
                 &c.upstreams,
                 c.health_check.as_ref(),
                 sf.health_check_interval,
@@ -287,7 +288,6 @@ fn servers(
         }
         None => None,
     };
-    let trust = trust(&format!("{key}.ca_file"), sf.ca_file.as_deref(), issues)?;
     Some(Servers {
         settings: Arc::new(sf.clone()),
         pool: stable_pool,
@@ -307,16 +307,17 @@ fn weighted(addrs: &[SocketAddr], weights: &[u32]) -> Vec<(SocketAddr, usize)> {
         .collect()
 }
 
-/// The health check of a pool of `servers`: HTTP when configured, else the TCP check at
-/// `tcp_interval` (if on).
+/// The health check of a pool of `servers`: HTTP when configured (over TLS checked against
+/// `trust`, as requests are), else the TCP check at `tcp_interval` (if on).
 fn health_check(
     sf: &StoreFront,
+    trust: Option<&Trust>,
     servers: &[String],
     http: Option<&HttpCheck>,
     tcp_interval: Option<Duration>,
 ) -> Option<Check> {
     match http {
-        Some(h) => Some((h.interval, http_check(sf, servers, h))),
+        Some(h) => Some((h.interval, http_check(sf, trust, servers, h))),
         None => tcp_interval.map(|interval| {
             let mut tcp = TcpHealthCheck::new();
             tcp.consecutive_failure = 1;
@@ -330,6 +331,7 @@ fn health_check(
 /// every server of a pool: the store's `host`, else the first server's address as configured.
 fn http_check(
     sf: &StoreFront,
+    trust: Option<&Trust>,
     servers: &[String],
     h: &HttpCheck,
 ) -> Box<dyn HealthCheck + Send + Sync> {
@@ -361,6 +363,9 @@ fn http_check(
     check.peer_template.options.total_connection_timeout = Some(h.timeout);
     check.peer_template.options.read_timeout = Some(h.timeout);
     check.peer_template.options.write_timeout = Some(h.timeout);
+    if let Some(trust) = trust {
+        trust.apply(&mut check.peer_template);
+    }
     check.consecutive_failure = h.failures;
     check.consecutive_success = h.successes;
     Box::new(check)
@@ -371,7 +376,7 @@ fn members(
     key: &str,
     store: &Store,
     farms: &[Arc<crate::config::Farm>],
-    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    health: &mut Vec<Checked>,
     issues: &mut Issues,
 ) -> Option<Vec<FarmMember>> {
     let members: Vec<FarmMember> = farms
@@ -391,7 +396,7 @@ pub fn member(
     key: &str,
     name: &str,
     farm: &Arc<crate::config::Farm>,
-    health: &mut Vec<Box<dyn ServiceWithDependents>>,
+    health: &mut Vec<Checked>,
     issues: &mut Issues,
 ) -> Option<FarmMember> {
     let trust = trust(&format!("{key}.ca_file"), farm.ca_file.as_deref(), issues)?;

@@ -11,6 +11,7 @@ pub mod canary;
 pub mod corpus;
 pub mod farm;
 pub mod introspection;
+pub mod load;
 pub mod process;
 pub mod raw;
 pub mod relay;
@@ -207,15 +208,22 @@ impl Gateway {
     /// client can read its answer a moment before its request is counted: wait for `expected`
     /// for up to 2 s and return the last value seen.
     pub fn metric(&self, sample: &str, expected: f64) -> f64 {
-        let read = || {
-            self.metrics()
-                .lines()
-                .find_map(|l| l.strip_prefix(sample).and_then(|v| v.strip_prefix(' ')))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0.0)
-        };
-        poll_until(Duration::from_secs(2), read, |value| *value == expected)
+        metric_at(self.admin, sample, expected)
     }
+}
+
+/// [`Gateway::metric`] of the gateway whose admin listener is `admin`.
+pub fn metric_at(admin: SocketAddr, sample: &str, expected: f64) -> f64 {
+    let read = || {
+        let r = send(admin, &get("/metrics"));
+        assert_eq!(r.status, 200);
+        r.text()
+            .lines()
+            .find_map(|l| l.strip_prefix(sample).and_then(|v| v.strip_prefix(' ')))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    poll_until(Duration::from_secs(2), read, |value| *value == expected)
 }
 
 /// A parsed response.

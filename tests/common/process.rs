@@ -17,7 +17,7 @@ pub struct GatewayProcess {
     pub admin: SocketAddr,
     /// Where its standard error goes.
     pub log: PathBuf,
-    config: PathBuf,
+    pub config: PathBuf,
     child: Child,
 }
 
@@ -25,6 +25,17 @@ impl GatewayProcess {
     /// Run the binary with `stores` (the list items of `stores:`), `top` (more top-level YAML
     /// lines; `grace_period_seconds` defaults to 0) and `env` in its environment.
     pub fn start(stores: &str, top: &str, env: &[(&str, &str)]) -> GatewayProcess {
+        GatewayProcess::start_listening(|addr| format!("[\"{addr}\"]"), stores, top, env)
+    }
+
+    /// [`Self::start`] with the `listen:` value written by `listen` for the client address
+    /// (an HTTPS listener's map, say).
+    pub fn start_listening(
+        listen: impl FnOnce(SocketAddr) -> String,
+        stores: &str,
+        top: &str,
+        env: &[(&str, &str)],
+    ) -> GatewayProcess {
         let (client, admin_listener) = (listener(), listener());
         let addr = client.local_addr().unwrap();
         let admin = admin_listener.local_addr().unwrap();
@@ -40,7 +51,8 @@ impl GatewayProcess {
         std::fs::write(
             &config,
             format!(
-                "listen: [\"{addr}\"]\nadmin_listen: \"{admin}\"\n{grace}upgrade_socket: {}\n{top}stores:\n{stores}",
+                "listen: {}\nadmin_listen: \"{admin}\"\n{grace}upgrade_socket: {}\n{top}stores:\n{stores}",
+                listen(addr),
                 handoff.socket().display()
             ),
         )
@@ -103,13 +115,33 @@ impl GatewayProcess {
             .unwrap();
         // The old process tries to connect for a few seconds; start it once the new one listens.
         super::poll_until(Duration::from_secs(10), || socket.exists(), |e| *e);
+        self.signal("QUIT");
+        std::mem::replace(&mut self.child, new)
+    }
+
+    /// Change its configuration file: `edit` gets the text and returns the new one, which
+    /// replaces the file the way a Kubernetes ConfigMap update does (a new file renamed over
+    /// the old path, so a reader sees one or the other, never half).
+    pub fn rewrite(&self, edit: impl FnOnce(&str) -> String) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let next = self.config.with_extension("yaml.next");
+        std::fs::write(&next, edit(&text)).unwrap();
+        std::fs::rename(&next, &self.config).unwrap();
+    }
+
+    /// Send it a signal (`HUP`, `TERM`, ...), as `kill -SIG` does.
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .arg("-QUIT")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status()
             .unwrap();
         assert!(status.success());
-        std::mem::replace(&mut self.child, new)
+    }
+
+    /// Whether the process still runs.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     /// Everything it has logged so far.

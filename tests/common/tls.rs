@@ -162,6 +162,23 @@ impl TlsConn {
         }
     }
 
+    /// Whether a TLS handshake with `addr` as `name` succeeds under `config` (the server's
+    /// certificate accepted): `Err` with rustls' reason otherwise.
+    pub fn handshake(
+        addr: SocketAddr,
+        name: &str,
+        config: Arc<ClientConfig>,
+    ) -> Result<(), String> {
+        let mut tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let name = ServerName::try_from(name.to_string()).unwrap();
+        let mut conn = ClientConnection::new(config, name).unwrap();
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     /// The protocol the server chose by ALPN.
     pub fn alpn(&self) -> Option<Vec<u8>> {
         self.reader

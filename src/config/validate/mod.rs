@@ -37,6 +37,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
     let admin_token_file = admin_token_file(&file, admin_listen, &mut issues);
     let trusted_proxies = networks("trusted_proxies", &file.trusted_proxies, &mut issues);
     let xml_relays = relays::relays(&file.xml_relays, &listen, admin_listen, &mut issues);
+    let watch_interval = watch_interval(&file, &mut issues);
     match (issues.0.is_empty(), admin_listen) {
         (true, Some(admin_listen)) => Ok(Config {
             listen,
@@ -47,6 +48,7 @@ pub fn validate(file: FileConfig) -> Result<Config, Vec<ConfigIssue>> {
             upgrade_socket: file.upgrade_socket.into(),
             clients,
             access_log: file.access_log.format,
+            watch_interval,
             stores,
             session_id_key_file,
             admin_token_file,
@@ -214,6 +216,21 @@ fn clients(file: &FileConfig, issues: &mut Issues) -> Clients {
         idle_timeout: timeout("clients.idle_timeout_ms".into(), c.idle_timeout_ms, issues),
         max_connections: c.max_connections,
     }
+}
+
+/// How often a watched file is read (`None`: not watched). Under 100 ms is a busy loop; over
+/// 5 minutes a ConfigMap change would wait longer than any operator does.
+fn watch_interval(file: &FileConfig, issues: &mut Issues) -> Option<Duration> {
+    let r = &file.reload;
+    if !(100..=MAX_TIMEOUT_MS).contains(&r.watch_interval_ms) {
+        issues.push(
+            "reload.watch_interval_ms",
+            format!("{} is out of range", r.watch_interval_ms),
+            format!("use 100 to {MAX_TIMEOUT_MS} (milliseconds)"),
+        );
+        return None;
+    }
+    r.watch.then(|| Duration::from_millis(r.watch_interval_ms))
 }
 
 /// Every store, each path and name used once, no store inside another.
