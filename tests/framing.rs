@@ -71,6 +71,13 @@ fn expect_100_continue_is_answered() {
         .headers
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("expect")));
+    // The interim answer does not cost the client its connection.
+    assert!(r.keeps_alive(), "{:?}", r.header("connection"));
+    let again = format!(
+        "{}{body}",
+        head(&format!("Content-Length: {}\r\n", body.len()))
+    );
+    assert_eq!(conn.roundtrip(again.as_bytes()).status, 200);
 }
 
 #[test]

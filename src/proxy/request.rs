@@ -45,10 +45,13 @@ pub async fn read_params(
     deadline: Duration,
 ) -> Result<Params, GatewayError> {
     if body::expects_continue(session) {
-        session
-            .write_continue_response()
-            .await
-            .map_err(|_| GatewayError::BodyIncomplete)?;
+        // Pingora marks a connection for closing when anything is written before the body is
+        // read, the interim answer included; the final answer comes after the body, so the
+        // connection can stay.
+        session.set_close_on_response_before_downstream_finish(false);
+        let written = session.write_continue_response().await;
+        session.set_close_on_response_before_downstream_finish(true);
+        written.map_err(|_| GatewayError::BodyIncomplete)?;
     }
     let raw = body::read(session, store.max_body_bytes, deadline).await?;
     let Some(content_type) = operation.request_media() else {
