@@ -35,8 +35,11 @@ fn main() {
         std::process::exit(2);
     };
     let upstream = upstream.parse().expect("UPSTREAM is host:port");
+    // Stops at once on SIGTERM (the load script's), without Pingora's graceful wait.
     let conf = ServerConf {
         threads: 1,
+        grace_period_seconds: Some(0),
+        graceful_shutdown_timeout_seconds: Some(1),
         ..Default::default()
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);

@@ -49,7 +49,11 @@ measure() { # $1 = leg, $2 = base URL, $3 = pid, $4 = seconds, $5 = script
   load "$2" "$4" "$5" > "$out"
   after=$(cpu_ticks "$3")
   if grep -q -e 'Non-2xx' -e 'Socket errors' "$out"; then
-    cat "$out" >&2; echo "leg $1 got failures: setup broken" >&2; exit 1
+    cat "$out" >&2
+    curl -sS -o /dev/null -w "one request by hand: %{http_code}\n" -X POST -H "Authorization: CitrixAuth $TOKEN" \
+      -H 'Content-Type: application/vnd.citrix.sessionparams+xml' --data-binary @"$work/params.xml" \
+      "$2/sessions/v1/available" >&2 || true
+    echo "leg $1 got failures: setup broken" >&2; exit 1
   fi
   local requests rps p50 p99
   requests=$(awk '/requests in/ { print $1 }' "$out")

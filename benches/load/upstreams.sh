@@ -164,6 +164,8 @@ YAML
 }
 
 write_configs() {
+  # post.lua's body, for a request by hand.
+  printf '%s' '<?xml version="1.0" encoding="utf-8"?><sessionparams xmlns="http://citrix.com/delivery-services/1-0/sessionparams"><clientName>BENCH-PC01</clientName><deviceId>BENCH-PC01-0001</deviceId><includeActiveSessions>false</includeActiveSessions></sessionparams>' > "$work/params.xml"
   upstream_conf > "$work/upstream.conf"
   proxy_nginx_conf > "$work/nginx.conf"
   haproxy_cfg > "$work/haproxy.cfg"
