@@ -118,54 +118,111 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut ts = String::new();
+        let mut ts = String::with_capacity(32);
         SystemTime.format_time(&mut Writer::new(&mut ts))?;
-        let mut fields = Fields::default();
-        fields.0.push(("ts", Value::Text(ts)));
-        fields.0.push(("level", Value::Text("info".into())));
-        fields.0.push(("log", Value::Text(TARGET.into())));
-        event.record(&mut fields);
         let line = match self.fixed.unwrap_or_else(format) {
-            AccessFormat::Json => json(&fields),
-            _ => logfmt(&fields),
+            AccessFormat::Json => {
+                let mut fields = Fields::default();
+                fields.0.push(("ts", Value::Text(ts)));
+                fields.0.push(("level", Value::Text("info".into())));
+                fields.0.push(("log", Value::Text(TARGET.into())));
+                event.record(&mut fields);
+                json(&fields)
+            }
+            _ => logfmt_line(&ts, event),
         };
-        writeln!(writer, "{line}")
+        writer.write_str(&line)?;
+        writer.write_char('\n')
     }
 }
 
-fn logfmt(fields: &Fields) -> String {
-    let mut line = String::with_capacity(256);
-    for (i, (name, value)) in fields.0.iter().enumerate() {
-        if i > 0 {
-            line.push(' ');
+/// A logfmt line written as the fields are visited: one string, no per-field allocation (this
+/// runs for every request).
+struct Logfmt {
+    line: String,
+    /// Where a `%value` field is formatted before it is quoted; reused across fields.
+    scratch: String,
+}
+
+impl Logfmt {
+    fn field(&mut self, name: &str, value: &str) {
+        if !self.line.is_empty() {
+            self.line.push(' ');
         }
-        let text = match value {
-            Value::Number(n) | Value::Text(n) => n,
-        };
-        let _ = write!(line, "{name}=");
-        let plain = !text.is_empty()
-            && !text
-                .chars()
-                .any(|c| c == ' ' || c == '=' || c == '"' || c == '\\' || c.is_control());
-        if plain {
-            line.push_str(text);
-        } else {
-            line.push('"');
-            for c in text.chars() {
-                match c {
-                    '"' => line.push_str("\\\""),
-                    '\\' => line.push_str("\\\\"),
-                    '\n' => line.push_str("\\n"),
-                    c if c.is_control() => {
-                        let _ = write!(line, "\\u{{{:04x}}}", c as u32);
-                    }
-                    c => line.push(c),
-                }
+        self.line.push_str(name);
+        self.line.push('=');
+        push_logfmt_value(&mut self.line, value);
+    }
+}
+
+impl Visit for Logfmt {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{value}");
+        let scratch = std::mem::take(&mut self.scratch);
+        self.field(field.name(), &scratch);
+        self.scratch = scratch;
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{value}");
+        let scratch = std::mem::take(&mut self.scratch);
+        self.field(field.name(), &scratch);
+        self.scratch = scratch;
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.field(field.name(), value);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // `%x` fields arrive here wrapped so that Debug prints their Display.
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{value:?}");
+        let scratch = std::mem::take(&mut self.scratch);
+        self.field(field.name(), &scratch);
+        self.scratch = scratch;
+    }
+}
+
+/// `ts=… level=info log=access` and the event's fields, in order.
+fn logfmt_line(ts: &str, event: &Event<'_>) -> String {
+    let mut visitor = Logfmt {
+        line: String::with_capacity(320),
+        scratch: String::with_capacity(64),
+    };
+    visitor.field("ts", ts);
+    visitor.field("level", "info");
+    visitor.field("log", TARGET);
+    event.record(&mut visitor);
+    visitor.line
+}
+
+/// `text` as a logfmt value: as it is when plain, else quoted with `"`, `\\`, newlines and
+/// control characters escaped.
+fn push_logfmt_value(line: &mut String, text: &str) {
+    let plain = !text.is_empty()
+        && !text
+            .chars()
+            .any(|c| c == ' ' || c == '=' || c == '"' || c == '\\' || c.is_control());
+    if plain {
+        line.push_str(text);
+        return;
+    }
+    line.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => line.push_str("\\\""),
+            '\\' => line.push_str("\\\\"),
+            '\n' => line.push_str("\\n"),
+            c if c.is_control() => {
+                let _ = write!(line, "\\u{{{:04x}}}", c as u32);
             }
-            line.push('"');
+            c => line.push(c),
         }
     }
-    line
+    line.push('"');
 }
 
 fn json(fields: &Fields) -> String {

@@ -22,6 +22,7 @@ use std::io::IsTerminal;
 use access::{AccessFormat, AccessLine};
 
 use tracing::{Level, Metadata};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{filter, EnvFilter, Layer};
@@ -76,16 +77,20 @@ fn is_plain(meta: &Metadata<'_>) -> bool {
 /// Install the process-wide subscriber (once; later calls do nothing).
 pub fn init() {
     let env = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The most verbose level `RUST_LOG` lets through. Said on the outer filters too: a filter
+    // without a hint counts as TRACE, and then every `log` record of Pingora's (a few DEBUG and
+    // TRACE lines per request) is turned into a tracing event only to be dropped.
+    let most = env().max_level_hint().unwrap_or(LevelFilter::TRACE);
     let plain = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_filter(env())
-        .with_filter(filter::filter_fn(is_plain));
+        .with_filter(filter::filter_fn(is_plain).with_max_level_hint(most));
     let structured = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .event_format(AccessLine::configured())
         .with_filter(env())
-        .with_filter(filter::filter_fn(is_structured_access));
+        .with_filter(filter::filter_fn(is_structured_access).with_max_level_hint(most));
     let _ = tracing_subscriber::registry()
         .with(plain)
         .with(structured)

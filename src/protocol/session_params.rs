@@ -7,6 +7,8 @@
 //! `sessionparams` in the Store API documentation, `sessionParams` in Citrix's own PowerShell
 //! client — and the canonical body keeps the client's spelling.
 
+use std::borrow::Cow;
+
 use super::ns;
 use super::xml::{self, Cursor, Node, XmlError};
 
@@ -249,7 +251,7 @@ fn once(seen: &mut bool, name: &'static str) -> Result<(), ParamsError> {
 }
 
 /// The text of the element just started; child elements are refused.
-fn leaf(cur: &mut Cursor<'_>, name: &'static str) -> Result<String, ParamsError> {
+fn leaf<'i>(cur: &mut Cursor<'i>, name: &'static str) -> Result<Cow<'i, str>, ParamsError> {
     cur.leaf()?.ok_or(ParamsError::NotText(name))
 }
 

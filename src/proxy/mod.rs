@@ -310,6 +310,10 @@ impl ProxyHttp for Gateway {
         if let Some(outcome) = ctx.active_query {
             metrics::active_session_query(store, outcome);
         }
+        // With the access log off, not even the line's fields are made.
+        if crate::logging::access::format() == crate::logging::access::AccessFormat::Off {
+            return;
+        }
         let req = session.req_header();
         // Only what is safe in a log line: never a header, the query or a body.
         tracing::info!(

@@ -97,10 +97,19 @@ impl Router {
     }
 }
 
-/// `.` or `..`, also percent-encoded.
+/// `.` or `..`, also percent-encoded: one or two dots, each `.`, `%2e` or `%2E`. Read in place,
+/// without decoding into a new string: this runs on every segment of every request.
 fn is_dot_segment(segment: &str) -> bool {
-    let decoded = segment.replace("%2e", ".").replace("%2E", ".");
-    decoded == "." || decoded == ".."
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() && dots < 3 {
+        rest = match rest {
+            [b'.', tail @ ..] | [b'%', b'2', b'e' | b'E', tail @ ..] => tail,
+            _ => return false,
+        };
+        dots += 1;
+    }
+    rest.is_empty() && (dots == 1 || dots == 2)
 }
 
 #[cfg(test)]

@@ -71,3 +71,36 @@ fn dot_segments_never_route() {
     assert!(r.route("/Citrix/Store\\..\\x").is_none());
     assert!(r.route("/Citrix/Store/x?next=../y").is_some());
 }
+
+/// The in-place dot-segment check agrees with decoding `%2e`/`%2E` and comparing.
+#[test]
+fn dot_segment_check_matches_decoding() {
+    let decoded = |s: &str| {
+        let d = s.replace("%2e", ".").replace("%2E", ".");
+        d == "." || d == ".."
+    };
+    for s in [
+        "",
+        ".",
+        "..",
+        "...",
+        "%2e",
+        "%2E",
+        "%2e%2E",
+        ".%2e",
+        "%2e.",
+        "%2e%2e%2e",
+        "%2",
+        "%2f",
+        ".a",
+        "a.",
+        "%2%2ee",
+        "%%2E2e",
+        "..%2e",
+        "x",
+        "%2e.x",
+        "%2E%2",
+    ] {
+        assert_eq!(super::is_dot_segment(s), decoded(s), "{s:?}");
+    }
+}

@@ -50,7 +50,10 @@ where
     // the set (the client went away) cancels them all.
     let mut set = JoinSet::new();
     for (i, (farm, arg)) in jobs.iter().enumerate() {
-        let fut = call(farm.clone(), arg.clone());
+        // Boxed: the call's future is large (connector, exchange, parse: ~20 KB), and `spawn`
+        // would otherwise move it by value through several frames (a fifth of a listing's
+        // instructions were these copies).
+        let fut = Box::pin(call(farm.clone(), arg.clone()));
         set.spawn(async move { (i, fut.await) });
     }
     let mut done: Vec<Answer> = jobs.iter().map(|_| None).collect();

@@ -127,13 +127,12 @@ impl FarmClient {
         let started = Instant::now();
         let kind = request.kind();
         let budget = farm.connect_timeout + farm.timeout;
-        let result =
-            match tokio::time::timeout(budget, self.attempts(farm, pool, trust.as_ref(), request))
-                .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(FarmCallError::Upstream(UpstreamError::Timeout)),
-            };
+        // Boxed so the timeout does not move the large exchange future by value.
+        let attempts = Box::pin(self.attempts(farm, pool, trust.as_ref(), request));
+        let result = match tokio::time::timeout(budget, attempts).await {
+            Ok(r) => r,
+            Err(_) => Err(FarmCallError::Upstream(UpstreamError::Timeout)),
+        };
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.outcome(),

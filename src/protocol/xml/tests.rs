@@ -300,3 +300,47 @@ fn allow_doctype_still_refuses_subsets_and_repeats() {
     }
     assert!(read_legacy("<a/><!DOCTYPE a>").is_err());
 }
+
+/// The byte-level character check agrees with XML 1.0 `Char` on the edges: C0 controls but
+/// tab, LF and CR; U+FFFE and U+FFFF; everything else (DEL, C1, U+FFFD, astral) passes.
+#[test]
+fn character_check_on_bytes() {
+    for bad in ["\u{0}", "a\u{1b}b", "\u{1f}", "x\u{fffe}", "\u{ffff}y"] {
+        let text = format!("<r a=\"{bad}\"/>");
+        assert!(read_all(text.as_bytes()).is_err(), "attribute {bad:?}");
+        let text = format!("<r>{bad}</r>");
+        assert!(read_all(text.as_bytes()).is_err(), "text {bad:?}");
+    }
+    for good in [
+        "\t\r\n",
+        "\u{7f}\u{85}",
+        "é\u{fffd}\u{ef}",
+        "\u{1f600}",
+        "\u{efff}",
+    ] {
+        let text = format!("<r a=\"{good}\">{good}</r>");
+        assert!(read_all(text.as_bytes()).is_ok(), "{good:?}");
+    }
+}
+
+/// A rewrite copies what it keeps as the bytes read: spacing inside tags and the quotes of
+/// attributes survive, only the replaced element is written anew.
+#[test]
+fn rewrite_keeps_the_input_bytes() {
+    let doc = "\u{feff}<?xml version='1.0'?>\n<r a = 'x' >\n <u >old</u >\n <k>keep</k  >\n</r >\n";
+    let out = rewrite(
+        doc.as_bytes(),
+        |path: &[()], e| {
+            Ok(match (path.len(), e.local()) {
+                (1, "u") => Visit::ReplaceText("u"),
+                _ => Visit::Enter(()),
+            })
+        },
+        |_, old| format!("{old}&new"),
+    )
+    .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "<?xml version='1.0'?>\n<r a = 'x' >\n <u >old&amp;new</u>\n <k>keep</k  >\n</r >\n"
+    );
+}
