@@ -5,10 +5,10 @@
 
 use std::io;
 
-use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
 use super::error_id::ErrorId;
+use super::request::write_prolog;
 use super::request_type::RequestType;
 use super::VERSION;
 use crate::protocol::xml::text_element;
@@ -24,12 +24,7 @@ pub fn refusal(request: RequestType, id: ErrorId) -> Vec<u8> {
 }
 
 fn write(w: &mut Writer<Vec<u8>>, element: &str, id: &str) -> io::Result<()> {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    w.write_event(Event::Text(BytesText::from_escaped("\r\n")))?;
-    w.write_event(Event::DocType(BytesText::from_escaped(
-        r#"NFuseProtocol SYSTEM "NFuse.dtd""#,
-    )))?;
-    w.write_event(Event::Text(BytesText::from_escaped("\r\n")))?;
+    write_prolog(w)?;
     w.create_element("NFuseProtocol")
         .with_attribute(("version", VERSION))
         .write_inner_content(|w| {

@@ -254,14 +254,19 @@ fn clean(value: &str, what: &'static str) -> Result<(), RequestError> {
     Ok(())
 }
 
-fn write_document(w: &mut XmlWriter, request: &Request<'_>) -> io::Result<()> {
+/// The declaration and the `NFuseProtocol` DOCTYPE every NFuse document starts with.
+pub(super) fn write_prolog(w: &mut XmlWriter) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     // The prolog's line ends are markup, not text, so they are written as they are.
     w.write_event(Event::Text(BytesText::from_escaped("\r\n")))?;
     w.write_event(Event::DocType(BytesText::from_escaped(
         r#"NFuseProtocol SYSTEM "NFuse.dtd""#,
     )))?;
-    w.write_event(Event::Text(BytesText::from_escaped("\r\n")))?;
+    w.write_event(Event::Text(BytesText::from_escaped("\r\n")))
+}
+
+fn write_document(w: &mut XmlWriter, request: &Request<'_>) -> io::Result<()> {
+    write_prolog(w)?;
     w.create_element("NFuseProtocol")
         .with_attribute(("version", VERSION))
         .write_inner_content(|w| {
