@@ -106,17 +106,31 @@ pub fn rewrite_urls(
     body: &[u8],
     map: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<u8>, DocumentError> {
-    // Each open element's level: is it an `endpoint` directly under the root?
-    let enter = |path: &[bool], e: &Element<'_>| match path {
+    xml::rewrite(body, enter, |_, old| {
+        map(old).unwrap_or_else(|| old.to_string())
+    })
+}
+
+/// [`rewrite_urls`] by each of [`xml::rewrite_each`]'s readers alone (tests, fuzzing).
+pub fn rewrite_urls_each(
+    body: &[u8],
+    map: &dyn Fn(&str) -> Option<String>,
+) -> (Option<Vec<u8>>, Result<Vec<u8>, DocumentError>) {
+    xml::rewrite_each(body, enter, |_, old| {
+        map(old).unwrap_or_else(|| old.to_string())
+    })
+}
+
+/// The rewrite's decision at each start tag; each open element's level says whether it is an
+/// `endpoint` directly under the root.
+fn enter(path: &[bool], e: &Element<'_>) -> Result<Visit<bool>, DocumentError> {
+    match path {
         [] if e.is(ns::ENDPOINTS, "endpoints") => Ok(Visit::Enter(false)),
         [] => Err(DocumentError::WrongRoot("endpoints")),
         [_, true] if e.is(ns::ENDPOINTS, "url") => Ok(Visit::ReplaceText("endpoint/url")),
         [_] => Ok(Visit::Enter(e.is(ns::ENDPOINTS, "endpoint"))),
         _ => Ok(Visit::Enter(false)),
-    };
-    xml::rewrite(body, enter, |_, old| {
-        map(old).unwrap_or_else(|| old.to_string())
-    })
+    }
 }
 
 #[cfg(test)]

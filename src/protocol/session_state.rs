@@ -220,36 +220,46 @@ pub fn rewrite_launch_urls(
     body: &[u8],
     url_for: &dyn Fn(&str) -> String,
 ) -> Result<Vec<u8>, DocumentError> {
-    let enter = |path: &[Level], e: &Element<'_>| {
-        let ours = e.ns == Some(ns::SESSION_STATE);
-        Ok(Visit::Enter(match (path.last(), ours, e.local()) {
-            (None, true, "sessionState") => Level::Root,
-            (None, _, _) => return Err(DocumentError::WrongRoot("sessionState")),
-            (Some(Level::Root), true, "sessions") => Level::Sessions,
-            (Some(Level::Sessions), true, "session") => {
-                let id = e.attr("id")?.ok_or(DocumentError::Missing("session/@id"))?;
-                Level::Session(id.into_owned())
-            }
-            // Only an id that can stand in a URL as it is gets a launch URL.
-            (Some(Level::Session(id)), true, "launchIca") if !url::is_session_id(id) => {
-                return Err(DocumentError::BadValue("session/@id"))
-            }
-            (Some(Level::Session(_)), true, "launchIca") => Level::LaunchIca,
-            (Some(Level::LaunchIca), true, "url") => {
-                return Ok(Visit::ReplaceText("launchIca/url"))
-            }
-            _ => Level::Other,
-        }))
-    };
-    let replace = |path: &[Level], _old: &str| {
-        // `enter` only asks for a replacement inside session/launchIca, so the id is there.
-        let id = path.iter().rev().find_map(|l| match l {
-            Level::Session(id) => Some(id.as_str()),
-            _ => None,
-        });
-        url_for(id.unwrap_or_default())
-    };
-    xml::rewrite(body, enter, replace)
+    xml::rewrite(body, enter, |path, _| launch_url(path, url_for))
+}
+
+/// [`rewrite_launch_urls`] by each of [`xml::rewrite_each`]'s readers alone (tests, fuzzing).
+pub fn rewrite_launch_urls_each(
+    body: &[u8],
+    url_for: &dyn Fn(&str) -> String,
+) -> (Option<Vec<u8>>, Result<Vec<u8>, DocumentError>) {
+    xml::rewrite_each(body, enter, |path, _| launch_url(path, url_for))
+}
+
+/// The rewrite's decision at each start tag.
+fn enter(path: &[Level], e: &Element<'_>) -> Result<Visit<Level>, DocumentError> {
+    let ours = e.ns == Some(ns::SESSION_STATE);
+    Ok(Visit::Enter(match (path.last(), ours, e.local()) {
+        (None, true, "sessionState") => Level::Root,
+        (None, _, _) => return Err(DocumentError::WrongRoot("sessionState")),
+        (Some(Level::Root), true, "sessions") => Level::Sessions,
+        (Some(Level::Sessions), true, "session") => {
+            let id = e.attr("id")?.ok_or(DocumentError::Missing("session/@id"))?;
+            Level::Session(id.into_owned())
+        }
+        // Only an id that can stand in a URL as it is gets a launch URL.
+        (Some(Level::Session(id)), true, "launchIca") if !url::is_session_id(id) => {
+            return Err(DocumentError::BadValue("session/@id"))
+        }
+        (Some(Level::Session(_)), true, "launchIca") => Level::LaunchIca,
+        (Some(Level::LaunchIca), true, "url") => return Ok(Visit::ReplaceText("launchIca/url")),
+        _ => Level::Other,
+    }))
+}
+
+/// The new launch URL for the `url` under `path`.
+fn launch_url(path: &[Level], url_for: &dyn Fn(&str) -> String) -> String {
+    // `enter` only asks for a replacement inside session/launchIca, so the id is there.
+    let id = path.iter().rev().find_map(|l| match l {
+        Level::Session(id) => Some(id.as_str()),
+        _ => None,
+    });
+    url_for(id.unwrap_or_default())
 }
 
 #[cfg(test)]

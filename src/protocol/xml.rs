@@ -31,8 +31,11 @@ use quick_xml::{NsReader, XmlVersion};
 
 use super::ns;
 
+mod scan;
 mod writer;
-pub use writer::{copy, document, rewrite, text_element, write_error, Visit, XmlWriter};
+pub use writer::{
+    copy, document, rewrite, rewrite_each, text_element, write_error, Visit, XmlWriter,
+};
 
 /// Deepest element nesting accepted; the Store API documents need 5.
 pub const MAX_DEPTH: usize = 32;

@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 
 use sessiongate::protocol::url::{encode_segment, is_session_id, UrlMap};
+use sessiongate::protocol::xml::DocumentError;
 use sessiongate::protocol::{endpoints as ep, session_state as ss};
 
 use super::params::well_formed_chars;
@@ -37,6 +38,8 @@ pub fn session_state(data: &[u8]) {
         (raw_launch_url, false),
     ] {
         let rewritten = ss::rewrite_launch_urls(data, &url_for);
+        let (scanned, by_cursor) = ss::rewrite_launch_urls_each(data, &url_for);
+        same_path_verdict(scanned, &by_cursor, &rewritten);
         if let (Ok(state), Err(e)) = (&parsed, &rewritten) {
             let odd_id = state.sessions.iter().any(|s| !is_session_id(&s.id));
             if !odd_id || *e != ss::DocumentError::BadValue("session/@id") {
@@ -112,6 +115,8 @@ pub fn endpoints(data: &[u8]) {
     let rewrite = |u: &str| map.rewrite(u);
     let parsed = ep::parse(data);
     let rewritten = ep::rewrite_urls(data, &rewrite);
+    let (scanned, by_cursor) = ep::rewrite_urls_each(data, &rewrite);
+    same_path_verdict(scanned, &by_cursor, &rewritten);
     if let (Ok(_), Err(e)) = (&parsed, &rewritten) {
         panic!("an endpoints document that parses is refused by the rewrite: {e}");
     }
@@ -141,5 +146,23 @@ pub fn endpoints(data: &[u8]) {
         (Err(_), Err(_)) => {}
         (Ok(_), Err(e)) => panic!("the rewritten endpoints document no longer parses: {e}"),
         (Err(e), Ok(_)) => panic!("the rewrite made an unreadable document readable: {e}"),
+    }
+}
+
+/// The scanner's fast path gives exactly the `Cursor`'s output whenever it does not give up,
+/// and the rewrite is whatever the `Cursor` says.
+fn same_path_verdict(
+    scanned: Option<Vec<u8>>,
+    by_cursor: &Result<Vec<u8>, DocumentError>,
+    rewritten: &Result<Vec<u8>, DocumentError>,
+) {
+    assert!(
+        by_cursor == rewritten,
+        "the rewrite differs from the Cursor's"
+    );
+    match (scanned, by_cursor) {
+        (Some(fast), Ok(slow)) => assert!(fast == *slow, "the scanner's output differs"),
+        (Some(_), Err(e)) => panic!("the scanner accepts what the Cursor refuses: {e}"),
+        (None, _) => {}
     }
 }

@@ -233,3 +233,18 @@ fn parse_value_rules() {
     assert_eq!(s.sessions[0].launch_url, "");
     assert_eq!(s.sessions[0].server_type, "x");
 }
+
+/// The documents StoreFront and the simulator write take the scanner's fast path, with the
+/// `Cursor`'s output: the gateway pays for the slow reader only on unusual documents.
+#[test]
+fn storefront_documents_take_the_fast_path() {
+    let written = write(&SessionState {
+        enumeration: Enumeration::Partial,
+        sessions: vec![session("k2m8aa"), session("k2m8bb")],
+    });
+    for doc in [SPEC, &written] {
+        let (fast, slow) = rewrite_launch_urls_each(doc, &public);
+        assert!(fast.is_some(), "{}", String::from_utf8_lossy(doc));
+        assert_eq!(fast, Some(slow.unwrap()));
+    }
+}

@@ -1,12 +1,14 @@
 //! Writing documents: quick-xml's escaping [`Writer`], whole documents, and the copy of a read
 //! document with chosen text values replaced (how the gateway rewrites launch and endpoint URLs).
 
+use std::borrow::Cow;
 use std::io;
 
 use quick_xml::escape::escape;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
+use super::scan::{Scanner, Token, Unsupported};
 use super::{leaf_text, Cursor, DocumentError, Element, Node, XmlError};
 
 /// The output of the writers.
@@ -51,11 +53,76 @@ pub enum Visit<L> {
 /// `replace` gets the ancestors' levels and the old text and returns the new one, which is
 /// written escaped. This is how the gateway rewrites the URLs of StoreFront's answers.
 ///
-/// Every node is still read (and so checked) by the [`Cursor`], but what is kept is copied from
-/// the input as spans of bytes rather than written again event by event: the bytes are the
-/// ones the server sent (after its BOM), and the copy costs a `memcpy` per replacement instead
-/// of a serialisation per node.
+/// What is kept is copied from the input as spans of bytes rather than written again event by
+/// event: the bytes are the ones the server sent (after its BOM). The document is read by the
+/// scanner (`xml/scan.rs`) when it lies in the subset StoreFront writes, and otherwise (or when
+/// `enter` refuses it) by the [`Cursor`], which names the error.
 pub fn rewrite<L>(
+    body: &[u8],
+    enter: impl Fn(&[L], &Element<'_>) -> Result<Visit<L>, DocumentError>,
+    replace: impl Fn(&[L], &str) -> String,
+) -> Result<Vec<u8>, DocumentError> {
+    match rewrite_by_scanner(body, &enter, &replace) {
+        Ok(out) => Ok(out),
+        Err(Unsupported) => rewrite_by_cursor(body, enter, replace),
+    }
+}
+
+/// [`rewrite`]'s two readers each alone: the scanner's result (`None` when it gave the document
+/// up) and the `Cursor`'s. For the tests and the differential fuzz property that hold the
+/// scanner to the `Cursor`'s output.
+pub fn rewrite_each<L>(
+    body: &[u8],
+    enter: impl Fn(&[L], &Element<'_>) -> Result<Visit<L>, DocumentError>,
+    replace: impl Fn(&[L], &str) -> String,
+) -> (Option<Vec<u8>>, Result<Vec<u8>, DocumentError>) {
+    let scanned = rewrite_by_scanner(body, &enter, &replace).ok();
+    (scanned, rewrite_by_cursor(body, enter, replace))
+}
+
+/// The fast path: the same copy through the [`Scanner`]. An error of `enter` is left to the
+/// `Cursor` to give, so that an error never depends on the path.
+fn rewrite_by_scanner<L>(
+    body: &[u8],
+    enter: &impl Fn(&[L], &Element<'_>) -> Result<Visit<L>, DocumentError>,
+    replace: &impl Fn(&[L], &str) -> String,
+) -> Result<Vec<u8>, Unsupported> {
+    let text = super::decode(body).map_err(|_| Unsupported)?;
+    let source = text.as_bytes();
+    let mut scan = Scanner::new(text)?;
+    let mut out = Vec::with_capacity(body.len() + body.len() / 4);
+    let mut copied = 0;
+    let mut path: Vec<L> = Vec::with_capacity(8);
+    loop {
+        match scan.next_token()? {
+            Token::Start { markup, element } => match enter(&path, &element) {
+                Ok(Visit::Enter(_)) if element.empty => {}
+                Ok(Visit::Enter(level)) => path.push(level),
+                Ok(Visit::ReplaceText(_)) => {
+                    let old = if element.empty {
+                        Cow::Borrowed("")
+                    } else {
+                        scan.leaf()?
+                    };
+                    out.extend_from_slice(source.get(copied..markup).ok_or(Unsupported)?);
+                    write_with_text(&mut out, &element, &replace(&path, &old));
+                    copied = scan.position();
+                }
+                Err(_) => return Err(Unsupported),
+            },
+            Token::End => {
+                path.pop();
+            }
+            Token::Text(_) => {}
+            Token::Eof => break,
+        }
+    }
+    out.extend_from_slice(source.get(copied..).ok_or(Unsupported)?);
+    Ok(out)
+}
+
+/// The reference path: every node read (and so checked) by the [`Cursor`].
+fn rewrite_by_cursor<L>(
     body: &[u8],
     enter: impl Fn(&[L], &Element<'_>) -> Result<Visit<L>, DocumentError>,
     replace: impl Fn(&[L], &str) -> String,
