@@ -106,9 +106,7 @@ pub fn rewrite_urls(
     body: &[u8],
     map: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<u8>, DocumentError> {
-    xml::rewrite(body, enter, |_, old| {
-        map(old).unwrap_or_else(|| old.to_string())
-    })
+    xml::rewrite(body, enter, |_, old| new_url(old, map))
 }
 
 /// [`rewrite_urls`] by each of [`xml::rewrite_each`]'s readers alone (tests, fuzzing).
@@ -116,9 +114,12 @@ pub fn rewrite_urls_each(
     body: &[u8],
     map: &dyn Fn(&str) -> Option<String>,
 ) -> (Option<Vec<u8>>, Result<Vec<u8>, DocumentError>) {
-    xml::rewrite_each(body, enter, |_, old| {
-        map(old).unwrap_or_else(|| old.to_string())
-    })
+    xml::rewrite_each(body, enter, |_, old| new_url(old, map))
+}
+
+/// `map(old)`, or the same text when the map has nothing for it.
+fn new_url(old: &str, map: &dyn Fn(&str) -> Option<String>) -> String {
+    map(old).unwrap_or_else(|| old.to_string())
 }
 
 /// The rewrite's decision at each start tag; each open element's level says whether it is an

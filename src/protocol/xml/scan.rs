@@ -265,25 +265,9 @@ struct Attributes<'i> {
 impl<'i> Attributes<'i> {
     /// Read `name = "value"` at `from`; the position after the closing quote.
     fn read(&mut self, bytes: &'i [u8], from: usize) -> Scan<usize> {
-        let name_end = name_end(bytes, from)?;
-        let name = bytes.get(from..name_end).ok_or(Unsupported)?;
-        let eq = skip_space(bytes, name_end);
-        let quote_at = skip_space(bytes, eq + 1);
-        let quote = match (bytes.get(eq), bytes.get(quote_at)) {
-            (Some(b'='), Some(&q @ (b'"' | b'\''))) => q,
-            _ => return Err(Unsupported),
-        };
-        let rest = bytes.get(quote_at + 1..).ok_or(Unsupported)?;
-        let len = rest.iter().position(|&b| b == quote).ok_or(Unsupported)?;
-        let value = rest.get(..len).ok_or(Unsupported)?;
-        if value
-            .iter()
-            .any(|&b| b < 0x20 || matches!(b, b'<' | b'&' | 0xef))
-        {
-            return Err(Unsupported);
-        }
+        let (name, value, after) = attribute(bytes, from)?;
         self.add(name, value)?;
-        Ok(quote_at + 1 + len + 1)
+        Ok(after)
     }
 
     fn add(&mut self, name: &'i [u8], value: &'i [u8]) -> Scan<()> {
@@ -403,7 +387,7 @@ fn declaration(bytes: &[u8]) -> Scan<usize> {
         if next == pos {
             return Err(Unsupported);
         }
-        let (name, value, after) = pseudo_attribute(bytes, next)?;
+        let (name, value, after) = attribute(bytes, next)?;
         let valid = match name {
             b"version" => value == b"1.0",
             b"encoding" => version_seen && is_encoding_name(value),
@@ -419,15 +403,27 @@ fn declaration(bytes: &[u8]) -> Scan<usize> {
     }
 }
 
-/// `name = "value"` of the XML declaration at `from`: name, value, the position after it.
-fn pseudo_attribute(bytes: &[u8], from: usize) -> Scan<(&[u8], &[u8], usize)> {
-    let mut attributes = Attributes::default();
-    let after = attributes.read(bytes, from)?;
-    let name = attributes.names.first().copied().ok_or(Unsupported)?;
-    let eq = skip_space(bytes, from + name.len());
+/// `name = "value"` at `from` (in a start tag or the XML declaration), its value inside the
+/// subset: name, value, the position after the closing quote.
+fn attribute(bytes: &[u8], from: usize) -> Scan<(&[u8], &[u8], usize)> {
+    let name_end = name_end(bytes, from)?;
+    let name = bytes.get(from..name_end).ok_or(Unsupported)?;
+    let eq = skip_space(bytes, name_end);
     let quote_at = skip_space(bytes, eq + 1);
-    let value = bytes.get(quote_at + 1..after - 1).ok_or(Unsupported)?;
-    Ok((name, value, after))
+    let quote = match (bytes.get(eq), bytes.get(quote_at)) {
+        (Some(b'='), Some(&q @ (b'"' | b'\''))) => q,
+        _ => return Err(Unsupported),
+    };
+    let rest = bytes.get(quote_at + 1..).ok_or(Unsupported)?;
+    let len = rest.iter().position(|&b| b == quote).ok_or(Unsupported)?;
+    let value = rest.get(..len).ok_or(Unsupported)?;
+    if value
+        .iter()
+        .any(|&b| b < 0x20 || matches!(b, b'<' | b'&' | 0xef))
+    {
+        return Err(Unsupported);
+    }
+    Ok((name, value, quote_at + 1 + len + 1))
 }
 
 /// `[A-Za-z][A-Za-z0-9._-]*` (XML 1.0's `EncName`).
