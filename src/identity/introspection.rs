@@ -166,7 +166,7 @@ impl Introspector {
             "token={}&token_type_hint=access_token",
             form_encode(token.as_bytes())
         );
-        let answer = match tokio::time::timeout(self.timeout, self.ask(Bytes::from(body))).await {
+        let answer = match pingora::time::timeout(self.timeout, self.ask(Bytes::from(body))).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(why)) => {
                 tracing::warn!(url = %self.endpoint_display(), reason = why, "token introspection failed");

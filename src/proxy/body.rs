@@ -53,7 +53,7 @@ pub async fn read(
             }
         }
     };
-    tokio::time::timeout(deadline, read_all)
+    pingora::time::timeout(deadline, read_all)
         .await
         .unwrap_or(Err(GatewayError::BodyTimeout))
 }
@@ -78,7 +78,7 @@ pub async fn drain(session: &mut Session, limit: usize) -> bool {
         }
         session.is_body_done()
     };
-    tokio::time::timeout(DRAIN_DEADLINE, drained)
+    pingora::time::timeout(DRAIN_DEADLINE, drained)
         .await
         .unwrap_or(false)
 }

@@ -24,7 +24,7 @@ pub async fn forward(
 ) -> Result<Exchange, UpstreamError> {
     let farm = &member.farm;
     let budget = farm.connect_timeout + farm.timeout;
-    match tokio::time::timeout(budget, attempts(http, member, body, read_only)).await {
+    match pingora::time::timeout(budget, attempts(http, member, body, read_only)).await {
         Ok(result) => result,
         Err(_) => Err(UpstreamError::Timeout),
     }

@@ -159,7 +159,7 @@ impl RelayApp {
         if expects_continue(session) && !write_continue(session).await {
             return Err(Answer::text(400, RelayOutcome::Invalid, "400 client gone"));
         }
-        match tokio::time::timeout(self.body_timeout, read_capped(session, length)).await {
+        match pingora::time::timeout(self.body_timeout, read_capped(session, length)).await {
             Ok(Some(body)) => Ok(body),
             _ => {
                 session.set_keepalive(None);
@@ -175,7 +175,7 @@ impl RelayApp {
     /// Read and drop a refused body that is small enough; otherwise close after answering.
     async fn drain(&self, session: &mut ServerSession, length: usize) {
         let drained = length <= MAX_DRAIN_BYTES
-            && tokio::time::timeout(self.body_timeout, session.drain_request_body())
+            && pingora::time::timeout(self.body_timeout, session.drain_request_body())
                 .await
                 .is_ok_and(|r| r.is_ok());
         if !drained {

@@ -129,7 +129,7 @@ impl FarmClient {
         let budget = farm.connect_timeout + farm.timeout;
         // Boxed so the timeout does not move the large exchange future by value.
         let attempts = Box::pin(self.attempts(farm, pool, trust.as_ref(), request));
-        let result = match tokio::time::timeout(budget, attempts).await {
+        let result = match pingora::time::timeout(budget, attempts).await {
             Ok(r) => r,
             Err(_) => Err(FarmCallError::Upstream(UpstreamError::Timeout)),
         };
