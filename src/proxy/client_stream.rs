@@ -1,16 +1,27 @@
-//! A TLS client stream that can wait for its next bytes without consuming them.
+//! A client connection's stream as the gateway serves it: it can wait for the next request
+//! without consuming it, and it sends each answer in one write.
 //!
-//! The connection loop ([`super::connection`]) waits for the first byte of each request by
-//! peeking, so that a connection's idle time and its header time are bounded apart. Pingora's
-//! plain TCP stream peeks; its TLS stream does not (`try_peek` answers "unsupported" at once),
-//! which would let an idle HTTPS connection run into the header deadline instead. This wrapper
-//! reads the bytes asked for and keeps them for the next read.
+//! Waiting. The connection loop ([`super::connection`]) waits for the first bytes of each request
+//! by peeking, so that a connection's idle time and its header time are bounded apart. Pingora's
+//! TLS stream cannot peek (`try_peek` answers "unsupported" at once), and its TCP stream peeks by
+//! reading exactly the bytes asked for and putting them back: one more 1-byte `recvfrom` for every
+//! request. This stream, asked to peek, reads what has arrived (up to [`READ_AHEAD_BYTES`]) and
+//! hands it to the reads that follow, so Pingora's header reader finds the request there.
+//!
+//! Writing. Pingora writes an answer's header, then its body, and flushes at the end. Its own
+//! write buffer (1,460 bytes, allocated for each connection for as long as it lives) held the
+//! header but not the body after it, so every answer left in two `sendto`s. This stream gathers
+//! the writes until the flush instead, in a buffer that exists only while an answer is being
+//! written: an idle connection holds none, and the listener sets Pingora's to zero. A write that
+//! would take the buffer past [`GATHER_LIMIT_BYTES`] sends what is gathered first, and one that
+//! is larger alone goes straight through, so memory stays bounded whatever the answer's size.
 //!
 //! Everything else (TLS details, ALPN, digests) is the wrapped stream's.
 
-use std::pin::Pin;
+use std::future::Future;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,46 +34,64 @@ use pingora::protocols::{
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
-/// Bytes read ahead are at most what a peek asks for: the HTTP/2 preface (24 bytes) at most.
-const READ_AHEAD_CHUNK: usize = 64;
+/// Bytes read at once while peeking: a whole Sessions Service request, header and body, fits.
+pub const READ_AHEAD_BYTES: usize = 4096;
+/// Bytes of an answer gathered before they are sent.
+pub const GATHER_LIMIT_BYTES: usize = 16 * 1024;
 
-/// `inner` with bytes read ahead.
+/// `inner` with the bytes read ahead and the answer being gathered.
 #[derive(Debug)]
-pub struct Peekable {
+pub struct ClientStream {
     inner: Stream,
     ahead: BytesMut,
+    out: BytesMut,
 }
 
-impl Peekable {
-    /// `stream` able to peek: TLS streams are wrapped, others (which peek already) are not.
+impl ClientStream {
+    /// `stream`, served by the gateway's rules.
     pub fn wrap(stream: Stream) -> Stream {
-        if stream.get_ssl_digest().is_some() {
-            Box::new(Peekable {
-                inner: stream,
-                ahead: BytesMut::new(),
-            })
-        } else {
-            stream
+        Box::new(ClientStream {
+            inner: stream,
+            ahead: BytesMut::new(),
+            out: BytesMut::new(),
+        })
+    }
+
+    /// Read what has arrived into `ahead`. The buffer is given back while nothing has come, so
+    /// a connection waiting for its next request holds none.
+    fn poll_read_ahead(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        self.ahead.reserve(READ_AHEAD_BYTES);
+        let read = pin!(self.inner.read_buf(&mut self.ahead));
+        let polled = read.poll(cx);
+        if self.ahead.is_empty() && !matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.ahead = BytesMut::new();
         }
+        polled
+    }
+
+    /// Send what is gathered, then give the buffer back.
+    fn poll_send_gathered(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while !self.out.is_empty() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out))?;
+            if n == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.out.advance(n);
+        }
+        self.out = BytesMut::new();
+        Poll::Ready(Ok(()))
     }
 }
 
 #[async_trait]
-impl Peek for Peekable {
+impl Peek for ClientStream {
     /// Wait until `buf.len()` bytes are there and copy them out, leaving them to be read.
     async fn try_peek(&mut self, buf: &mut [u8]) -> std::io::Result<bool> {
         while self.ahead.len() < buf.len() {
-            let mut chunk = [0u8; READ_AHEAD_CHUNK];
-            let want = (buf.len() - self.ahead.len()).min(READ_AHEAD_CHUNK);
-            let Some(room) = chunk.get_mut(..want) else {
-                break;
-            };
-            let n = self.inner.read(room).await?;
+            let n = std::future::poll_fn(|cx| self.poll_read_ahead(cx)).await?;
             if n == 0 {
                 return Err(std::io::ErrorKind::UnexpectedEof.into());
             }
-            self.ahead
-                .extend_from_slice(room.get(..n).unwrap_or_default());
         }
         match self.ahead.get(..buf.len()) {
             Some(ahead) => {
@@ -74,7 +103,7 @@ impl Peek for Peekable {
     }
 }
 
-impl AsyncRead for Peekable {
+impl AsyncRead for ClientStream {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -88,54 +117,60 @@ impl AsyncRead for Peekable {
             buf.put_slice(ahead);
         }
         self.ahead.advance(n);
+        if self.ahead.is_empty() {
+            self.ahead = BytesMut::new();
+        }
         Poll::Ready(Ok(()))
     }
 }
 
-impl AsyncWrite for Peekable {
+impl AsyncWrite for ClientStream {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        if self.out.len() + buf.len() > GATHER_LIMIT_BYTES {
+            ready!(self.poll_send_gathered(cx))?;
+            if buf.len() > GATHER_LIMIT_BYTES {
+                return Pin::new(&mut self.inner).poll_write(cx, buf);
+            }
+        }
+        self.out.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        ready!(self.poll_send_gathered(cx))?;
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        ready!(self.poll_send_gathered(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
     }
 }
 
 #[async_trait]
-impl Shutdown for Peekable {
+impl Shutdown for ClientStream {
     async fn shutdown(&mut self) {
-        self.inner.shutdown().await;
+        // What is gathered goes first, as a buffered writer's shutdown sends its buffer.
+        if std::future::poll_fn(|cx| self.poll_send_gathered(cx))
+            .await
+            .is_ok()
+        {
+            self.inner.shutdown().await;
+        }
     }
 }
 
-impl UniqueID for Peekable {
+impl UniqueID for ClientStream {
     fn id(&self) -> UniqueIDType {
         self.inner.id()
     }
 }
 
-impl Ssl for Peekable {
+impl Ssl for ClientStream {
     fn get_ssl(&self) -> Option<&TlsRef> {
         self.inner.get_ssl()
     }
@@ -149,7 +184,7 @@ impl Ssl for Peekable {
     }
 }
 
-impl GetTimingDigest for Peekable {
+impl GetTimingDigest for ClientStream {
     fn get_timing_digest(&self) -> Vec<Option<TimingDigest>> {
         self.inner.get_timing_digest()
     }
@@ -163,7 +198,7 @@ impl GetTimingDigest for Peekable {
     }
 }
 
-impl GetProxyDigest for Peekable {
+impl GetProxyDigest for ClientStream {
     fn get_proxy_digest(&self) -> Option<Arc<ProxyDigest>> {
         self.inner.get_proxy_digest()
     }
@@ -173,7 +208,7 @@ impl GetProxyDigest for Peekable {
     }
 }
 
-impl GetSocketDigest for Peekable {
+impl GetSocketDigest for ClientStream {
     fn get_socket_digest(&self) -> Option<Arc<SocketDigest>> {
         self.inner.get_socket_digest()
     }

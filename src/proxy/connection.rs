@@ -19,13 +19,14 @@
 //! a CONNECT with 405, or the client stopped in the middle of its header) is counted in
 //! `sessiongate_requests_unparsed_total` and has an access line with reason `unparsed`.
 //!
-//! HTTPS connections are served the same way; their stream is made able to peek
-//! ([`super::peekable`]). An HTTP/2 connection (ALPN `h2`) is handed to Pingora's own HTTP/2
-//! loop after its first bytes (the client preface) arrived within the idle and header limits: it
-//! holds its permit of [`ClientLimits::max_connections`] for as long as it is open, is closed
-//! after [`ClientLimits::idle`] without an open stream (Pingora's `h2_idle_timeout`, set in
-//! wiring), and each of its requests is bounded by HTTP/2 itself (64 KiB of headers, 100 streams
-//! at once) rather than by the header deadline, which is an HTTP/1 concern.
+//! HTTPS connections are served the same way. Every client stream is wrapped
+//! ([`super::client_stream`]): it peeks by reading ahead, and sends each answer in one write.
+//! An HTTP/2 connection (ALPN `h2`) is handed to Pingora's own HTTP/2 loop after its first bytes
+//! (the client preface) arrived within the idle and header limits: it holds its permit of
+//! [`ClientLimits::max_connections`] for as long as it is open, is closed after
+//! [`ClientLimits::idle`] without an open stream (Pingora's `h2_idle_timeout`, set in wiring),
+//! and each of its requests is bounded by HTTP/2 itself (64 KiB of headers, 100 streams at once)
+//! rather than by the header deadline, which is an HTTP/1 concern.
 //!
 //! The connection is served in a task of its own, spawned here, and Pingora's accept task ends
 //! at once: Pingora's task holds its (TLS) handshake future inline, about 9 KiB for every
@@ -46,7 +47,7 @@ use pingora::protocols::{Stream, ALPN};
 use pingora::server::ShutdownWatch;
 use tokio::sync::{Notify, Semaphore};
 
-use super::peekable::Peekable;
+use super::client_stream::ClientStream;
 use super::request_id::RequestId;
 use crate::metrics::{self, ConnectionDrop};
 
@@ -129,7 +130,7 @@ const H2_PREFACE_LEN: usize = 24;
 impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
     /// Serve the connection's requests until it closes or a limit closes it.
     async fn serve(self: &Arc<Self>, stream: Stream, shutdown: &ShutdownWatch) {
-        let mut stream = Peekable::wrap(stream);
+        let mut stream = ClientStream::wrap(stream);
         if stream.selected_alpn_proto() == Some(ALPN::H2) {
             return match self.preface(&mut stream).await {
                 Ok(()) => {
@@ -165,12 +166,12 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
     /// of it within the header limit. `Err(None)` when the client went away.
     async fn preface(&self, stream: &mut Stream) -> Result<(), Option<ConnectionDrop>> {
         let mut preface = [0u8; H2_PREFACE_LEN];
-        match tokio::time::timeout(self.limits.idle, stream.try_peek(&mut preface[..1])).await {
+        match pingora::time::timeout(self.limits.idle, stream.try_peek(&mut preface[..1])).await {
             Err(_) => return Err(Some(ConnectionDrop::IdleTimeout)),
             Ok(Err(_)) => return Err(None),
             Ok(Ok(_)) => {}
         }
-        match tokio::time::timeout(self.limits.header, stream.try_peek(&mut preface)).await {
+        match pingora::time::timeout(self.limits.header, stream.try_peek(&mut preface)).await {
             Err(_) => Err(Some(ConnectionDrop::HeaderTimeout)),
             Ok(Err(_)) => Err(None),
             Ok(Ok(_)) => Ok(()),
@@ -187,7 +188,7 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
         shutdown: &ShutdownWatch,
     ) -> Turn {
         let mut byte = [0u8; 1];
-        let waiting = tokio::time::timeout(self.limits.idle, stream.try_peek(&mut byte));
+        let waiting = pingora::time::timeout(self.limits.idle, stream.try_peek(&mut byte));
         let mut stopping = shutdown.clone();
         let waited = if first {
             // A connection accepted just before the server began to stop (in a graceful upgrade,
@@ -217,7 +218,7 @@ impl<A: HttpServerApp + Send + Sync + 'static> Limited<A> {
         let served = tokio::select! {
             served = &mut work => served,
             () = signal.notify.notified() => work.await,
-            () = tokio::time::sleep(self.limits.header) => {
+            () = pingora::time::sleep(self.limits.header) => {
                 return Turn::Dropped(ConnectionDrop::HeaderTimeout)
             }
         };

@@ -47,8 +47,9 @@ pub const PROXY_SERVICE: &str = "proxy";
 const SHUTDOWN_TIMEOUT_SECONDS: u64 = 5;
 /// Read buffer of a client connection: none, Pingora's header reader has its own.
 const READ_BUFFER_BYTES: usize = 0;
-/// Write buffer of a client connection: one segment.
-const WRITE_BUFFER_BYTES: usize = 1460;
+/// Write buffer of a client connection: none, the client stream gathers each answer itself and
+/// holds no buffer between answers (`proxy::client_stream`).
+const WRITE_BUFFER_BYTES: usize = 0;
 
 /// Why the server could not be assembled.
 #[derive(Debug, thiserror::Error)]
