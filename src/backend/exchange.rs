@@ -13,8 +13,10 @@ use bytes::{Bytes, BytesMut};
 use pingora::connectors::http::Connector;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::protocols::http::client::HttpSession;
+use pingora::protocols::http::v1::client::{http_req_header_to_wire, HttpSession as Http1Session};
 use pingora::upstreams::peer::HttpPeer;
-use pingora::{Error, ErrorType};
+use pingora::{Error, ErrorType, OrErr};
+use tokio::io::AsyncWriteExt;
 
 use super::trust::Trust;
 
@@ -104,7 +106,7 @@ pub struct Target<'a> {
     /// `Host` header when it differs from the TLS name (a URL's `host:port`).
     pub authority: Option<&'a str>,
     pub connect_timeout: Duration,
-    /// Bound on each read and on the whole answer.
+    /// Bound on the whole exchange, from the request's first byte to the answer's last.
     pub read_timeout: Duration,
     /// Largest answer body read.
     pub max_response_bytes: usize,
@@ -165,6 +167,51 @@ async fn read_answer(session: &mut HttpSession, limit: usize) -> pingora::Result
     Ok(buf.freeze())
 }
 
+/// Send the request: over HTTP/1, its header and body in one write.
+///
+/// Pingora's HTTP/1 client flushes the header on its own, so a request would leave in two
+/// segments (two `sendto`s, and a server that waits for the body waits for the second). The
+/// gateway's requests are all POSTs of a body it holds whole, with an exact `Content-Length`, so
+/// the header and the body are written together and the connection is handed back to a fresh
+/// client session, which reads the answer. Nothing Pingora learns from the written request
+/// matters to that reading: it only needs it for `HEAD`, upgrades and `Connection: close`, which
+/// the gateway never sends.
+async fn send(
+    session: HttpSession,
+    peer: &HttpPeer,
+    request: RequestHeader,
+    body: &Bytes,
+) -> pingora::Result<HttpSession> {
+    match session {
+        HttpSession::H1(h1) => {
+            let mut wire = http_req_header_to_wire(&request).ok_or_else(|| {
+                Error::explain(ErrorType::InvalidHTTPHeader, "request line not writable")
+            })?;
+            wire.extend_from_slice(body);
+            let mut stream = h1.into_inner();
+            stream
+                .write_all(&wire)
+                .await
+                .or_err(ErrorType::WriteError, "writing the request")?;
+            stream
+                .flush()
+                .await
+                .or_err(ErrorType::WriteError, "flushing the request")?;
+            Ok(HttpSession::H1(Http1Session::new_with_options(
+                stream, peer,
+            )))
+        }
+        mut other => {
+            other.write_request_header(Box::new(request)).await?;
+            if !body.is_empty() {
+                other.write_request_body(body.clone(), true).await?;
+            }
+            other.finish_request_body().await?;
+            Ok(other)
+        }
+    }
+}
+
 /// Is a connect error the TLS handshake's (certificate refused, name mismatch, protocol)?
 pub fn tls_failure(kind: &ErrorType) -> bool {
     matches!(
@@ -193,6 +240,19 @@ fn not_connected(e: &Error, target: &Target<'_>, addr: SocketAddr) -> Attempt {
     }
 }
 
+/// What a failed exchange (after the connection stood) means.
+fn failure(e: &Error, addr: SocketAddr, limit: usize) -> UpstreamError {
+    match e.etype() {
+        ErrorType::ReadTimedout | ErrorType::WriteTimedout => UpstreamError::Timeout,
+        ErrorType::Custom("too large") => UpstreamError::TooLarge(limit),
+        _ => {
+            // The kind only: a malformed answer's error carries its raw header as context.
+            tracing::warn!(backend = %addr, error = e.etype().as_str(), "exchange with upstream failed");
+            UpstreamError::Broken
+        }
+    }
+}
+
 /// Sends requests over pooled connections (Pingora's connector: reuse, TLS, timeouts).
 pub struct HttpClient {
     connector: Connector,
@@ -218,7 +278,7 @@ impl HttpClient {
     ) -> Result<Exchange, Attempt> {
         let started = Instant::now();
         let peer = target.peer(addr);
-        let (mut session, _reused) = match self.connector.get_http_session(&peer).await {
+        let (session, _reused) = match self.connector.get_http_session(&peer).await {
             Ok(s) => s,
             Err(e) => return Err(not_connected(&e, target, addr)),
         };
@@ -231,42 +291,31 @@ impl HttpClient {
         }
         let limit = target.max_response_bytes;
         let exchange = async {
-            session.write_request_header(Box::new(request)).await?;
-            if !body.is_empty() {
-                session.write_request_body(body.clone(), true).await?;
-            }
-            session.finish_request_body().await?;
-            read_answer(&mut session, limit).await
+            let mut session = send(session, &peer, request, body).await?;
+            let body = read_answer(&mut session, limit).await?;
+            Ok::<_, Box<Error>>((session, body))
         };
-        // The read timeout bounds each read; this bounds the whole answer against a server that
-        // trickles bytes.
-        let outcome = tokio::time::timeout(target.read_timeout, exchange).await;
-        let result = match outcome {
-            Err(_) => Err(UpstreamError::Timeout),
-            Ok(Err(e)) => Err(match e.etype() {
-                ErrorType::ReadTimedout | ErrorType::WriteTimedout => UpstreamError::Timeout,
-                ErrorType::Custom("too large") => UpstreamError::TooLarge(limit),
-                _ => {
-                    // The kind only: a malformed answer's error carries its raw header as context.
-                    tracing::warn!(backend = %addr, error = e.etype().as_str(), "exchange with upstream failed");
-                    UpstreamError::Broken
-                }
-            }),
-            Ok(Ok(body)) => match session.response_header() {
-                Some(h) => Ok(Exchange {
-                    header: h.clone(),
-                    body,
-                    backend: addr,
-                    elapsed: started.elapsed(),
-                }),
-                None => Err(UpstreamError::Broken),
-            },
+        // This bounds the whole answer against a server that trickles bytes: Pingora's client
+        // session applies no timeout of its own to the reads.
+        let outcome = pingora::time::timeout(target.read_timeout, exchange).await;
+        let (mut session, body) = match outcome {
+            Err(_) => return Err(Attempt::Failed(UpstreamError::Timeout)),
+            Ok(Err(e)) => return Err(Attempt::Failed(failure(&e, addr, limit))),
+            Ok(Ok(answered)) => answered,
         };
-        if result.is_ok() && session.response_done() {
+        let Some(header) = session.response_header().cloned() else {
+            return Err(Attempt::Failed(UpstreamError::Broken));
+        };
+        if session.response_done() {
             self.connector
                 .release_http_session(session, &peer, Some(POOL_IDLE_TIMEOUT))
                 .await;
         }
-        result.map_err(Attempt::Failed)
+        Ok(Exchange {
+            header,
+            body,
+            backend: addr,
+            elapsed: started.elapsed(),
+        })
     }
 }
