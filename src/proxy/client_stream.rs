@@ -217,3 +217,7 @@ impl GetSocketDigest for ClientStream {
         self.inner.set_socket_digest(digest);
     }
 }
+
+#[cfg(test)]
+#[path = "client_stream_tests.rs"]
+mod tests;
