@@ -7,7 +7,7 @@
 
 use super::ns;
 pub use super::xml::DocumentError;
-use super::xml::{self, children, leaf_text, once, Cursor, Element, Visit};
+use super::xml::{self, children, leaf_text, once, Cursor, Element, Nodes, Visit};
 
 /// One service endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

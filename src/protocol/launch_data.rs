@@ -21,7 +21,7 @@ use quick_xml::events::BytesText;
 
 use super::ns;
 pub use super::xml::DocumentError;
-use super::xml::{self, children, leaf_text, once, Cursor, XmlWriter};
+use super::xml::{self, children, leaf_text, once, Cursor, Nodes, XmlWriter};
 
 /// What the launch produced.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,7 +19,7 @@
 
 use super::ns;
 use super::session_params::{check_text, ParamsError};
-use super::xml::{self, Cursor, Node, XmlError};
+use super::xml::{self, Cursor, Node, Nodes, XmlError};
 
 /// The known children, in canonical (documentation) order.
 pub const FIELDS: [&str; 16] = [

@@ -9,7 +9,7 @@
 
 use super::ns;
 pub use super::xml::DocumentError;
-use super::xml::{self, children, leaf_text, once, Cursor};
+use super::xml::{self, children, leaf_text, once, Cursor, Nodes};
 
 /// Outcome of the whole operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

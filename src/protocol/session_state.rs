@@ -8,7 +8,7 @@
 //! an `id`. Everything else is copied event by event, unchanged.
 
 pub use super::xml::DocumentError;
-use super::xml::{self, children, leaf_text, once, Cursor, Element, Visit};
+use super::xml::{self, children, leaf_text, once, Cursor, Element, Nodes, Visit};
 use super::{ns, url};
 
 /// One listed session.

@@ -18,8 +18,15 @@
 //! Text is handed out decoded (references replaced) but not end-of-line normalised: a literal CR
 //! survives, which is what keeps an ICA file (`\r\n` lines) byte-exact through a parse.
 //!
+//! The documents read on every request have a fast path: a single-pass scanner (`xml/scan.rs`)
+//! over the subset of XML that StoreFront and its clients write, which never refuses anything:
+//! outside its subset it gives up, and the `Cursor` reads the document again and decides. It
+//! serves [`rewrite`], and through [`ScanCursor`] (both readers implement [`Nodes`]) the readers
+//! of request bodies.
+//!
 //! Documents are written with quick-xml's `Writer` via [`document`] and [`text_element`], which
-//! escape by default, and copied with chosen values replaced by [`rewrite`].
+//! escape by default, or, for the flat canonical `sessionparams`, by [`push_text_element`] with
+//! the same escaping; they are copied with chosen values replaced by [`rewrite`].
 
 use std::borrow::Cow;
 
@@ -32,9 +39,12 @@ use quick_xml::{NsReader, XmlVersion};
 use super::ns;
 
 mod scan;
+mod scan_cursor;
 mod writer;
+pub use scan_cursor::ScanCursor;
 pub use writer::{
-    copy, document, rewrite, rewrite_each, text_element, write_error, Visit, XmlWriter,
+    copy, document, push_text_element, rewrite, rewrite_each, text_element, write_error, Visit,
+    XmlWriter, DECLARATION,
 };
 
 /// Deepest element nesting accepted; the Store API documents need 5.
@@ -261,7 +271,7 @@ impl<'i> Cursor<'i> {
     }
 
     /// The next node; every rule of the module documentation is enforced here.
-    pub fn next_node(&mut self) -> Result<Node<'i>, XmlError> {
+    fn read_node(&mut self) -> Result<Node<'i>, XmlError> {
         if self.pending_end {
             self.pending_end = false;
             self.close();
@@ -390,8 +400,27 @@ impl<'i> Cursor<'i> {
         }
     }
 
+    /// Bytes of the (decoded) input read so far: where the next node's markup begins.
+    pub fn position(&self) -> usize {
+        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
+    }
+
+    /// The decoded input (after the BOM), which [`Cursor::position`] indexes.
+    pub fn source(&self) -> &'i str {
+        self.source
+    }
+}
+
+/// A pull reader of [`Node`]s. Two exist: the [`Cursor`], which applies every rule of the module
+/// documentation, and [`ScanCursor`], the scanner's fast path over the subset StoreFront and its
+/// clients write, which gives up rather than refuse. The document readers are written once,
+/// against this trait, and read by either.
+pub trait Nodes<'i> {
+    /// The next node.
+    fn next_node(&mut self) -> Result<Node<'i>, XmlError>;
+
     /// Skip to the first element, which must come (after the declaration, comments, whitespace).
-    pub fn root(&mut self) -> Result<Element<'i>, XmlError> {
+    fn root(&mut self) -> Result<Element<'i>, XmlError> {
         loop {
             match self.next_node()? {
                 Node::Start(root) => return Ok(root),
@@ -402,7 +431,7 @@ impl<'i> Cursor<'i> {
     }
 
     /// After a [`Node::Start`]: consume everything up to and including its end.
-    pub fn skip(&mut self) -> Result<(), XmlError> {
+    fn skip(&mut self) -> Result<(), XmlError> {
         let mut level = 1usize;
         loop {
             match self.next_node()? {
@@ -422,7 +451,7 @@ impl<'i> Cursor<'i> {
     /// After a [`Node::Start`]: its text content, up to and including its end. `None` if it has
     /// child elements (the whole element is consumed all the same). Borrowed from the input when
     /// the text is one piece (the usual case: no reference, no CDATA, no comment inside).
-    pub fn leaf(&mut self) -> Result<Option<Cow<'i, str>>, XmlError> {
+    fn leaf(&mut self) -> Result<Option<Cow<'i, str>>, XmlError> {
         let mut text = Cow::Borrowed("");
         let mut children = false;
         loop {
@@ -440,21 +469,17 @@ impl<'i> Cursor<'i> {
         }
     }
 
-    /// Bytes of the (decoded) input read so far: where the next node's markup begins.
-    pub fn position(&self) -> usize {
-        usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
-    }
-
-    /// The decoded input (after the BOM), which [`Cursor::position`] indexes.
-    pub fn source(&self) -> &'i str {
-        self.source
-    }
-
     /// After the root's end: read to the end of input, which may hold only whitespace and
     /// comments.
-    pub fn finish(&mut self) -> Result<(), XmlError> {
+    fn finish(&mut self) -> Result<(), XmlError> {
         while !matches!(self.next_node()?, Node::Eof) {}
         Ok(())
+    }
+}
+
+impl<'i> Nodes<'i> for Cursor<'i> {
+    fn next_node(&mut self) -> Result<Node<'i>, XmlError> {
+        self.read_node()
     }
 }
 

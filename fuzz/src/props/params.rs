@@ -13,11 +13,23 @@ use super::is_xml_char;
 /// * every kept value is trimmed, non-empty, free of control characters and within the limits;
 ///   tickets only where allowed, visible ASCII only;
 /// * the canonical body is made of XML characters only, re-parses (same mode, same limits) to the
-///   same value, and is a fixed point (`to_xml(parse(to_xml(p))) == to_xml(p)`).
+///   same value, and is a fixed point (`to_xml(parse(to_xml(p))) == to_xml(p)`);
+/// * the answer is the `Cursor`'s, and the scanner's fast path, where it accepts, gives the same
+///   value (it never accepts what the `Cursor` refuses).
 pub fn session_params(data: &[u8]) {
     let limits = Limits::default();
     let without = session_params::parse(data, false, &limits);
     let with = session_params::parse(data, true, &limits);
+    for (allow_tickets, result) in [(false, &without), (true, &with)] {
+        let (scanned, by_cursor) = session_params::parse_each(data, allow_tickets, &limits);
+        assert!(&by_cursor == result, "the answer differs from the Cursor's");
+        if let Some(Ok(fast)) = scanned {
+            assert!(
+                by_cursor == Ok(fast),
+                "the scanner accepts a different value"
+            );
+        }
+    }
     if let Ok(p) = &without {
         assert_eq!(
             with.as_ref(),

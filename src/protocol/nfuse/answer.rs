@@ -3,7 +3,7 @@
 //! Anything unreadable simply has none: the answer still goes to the client as sent.
 
 use super::error_id::ErrorId;
-use crate::protocol::xml::{self, Cursor};
+use crate::protocol::xml::{self, Cursor, Nodes};
 
 /// The `ErrorId` of `NFuseProtocol/Response*/ErrorId`, if the answer is readable and has one.
 pub fn error_id_of(body: &[u8]) -> Option<ErrorId> {

@@ -15,7 +15,7 @@
 //! name it is for (bounded) for throttling.
 
 use super::request_type::RequestType;
-use crate::protocol::xml::{self, Cursor, Element, Node, XmlError};
+use crate::protocol::xml::{self, Cursor, Element, Node, Nodes, XmlError};
 
 /// Longest user name (domain included) kept for throttling; longer names are cut.
 pub const MAX_USER_CHARS: usize = 128;

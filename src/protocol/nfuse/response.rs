@@ -9,7 +9,7 @@
 use super::error_id::ErrorId;
 use super::request::RequestKind;
 use super::SessionName;
-use crate::protocol::xml::{self, Cursor, Element, XmlError};
+use crate::protocol::xml::{self, Cursor, Element, Nodes, XmlError};
 
 /// Longest text value kept (names, addresses, ids, tickets); longer is a [`ResponseError::Document`].
 pub const MAX_TEXT_CHARS: usize = 256;

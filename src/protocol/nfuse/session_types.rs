@@ -13,7 +13,7 @@ use quick_xml::events::{BytesDecl, Event};
 use quick_xml::Writer;
 
 use super::inbound::InboundError;
-use crate::protocol::xml::{self, copy, text_element, Cursor, Node};
+use crate::protocol::xml::{self, copy, text_element, Cursor, Node, Nodes};
 
 /// Depth of the `Request*` element's children (the root is depth 1).
 const REQUEST_CHILD_DEPTH: usize = 3;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::protocol::xml::XmlError;
+use crate::protocol::xml::{Nodes, XmlError};
 
 const PROLOG: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<!DOCTYPE NFuseProtocol SYSTEM \"NFuse.dtd\">\r\n<NFuseProtocol version=\"5.0\">";
 const CREDS: &str = "<Credentials><ID type=\"SAM\">EXAMPLE\\alice</ID><ID type=\"SID\">S-1-5-21-1-2-3-1104</ID><ID type=\"SID\">S-1-5-21-1-2-3-513</ID></Credentials>";

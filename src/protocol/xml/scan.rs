@@ -87,8 +87,8 @@ const NAME: [bool; 256] = {
 pub(super) enum Token<'i> {
     /// A start tag whose `<` is at `markup`. An empty-element tag has no [`Token::End`].
     Start { markup: usize, element: Element<'i> },
-    /// The innermost open element ends.
-    End,
+    /// The innermost open element, named, ends.
+    End(&'i str),
     /// Character data, as written (references not replaced).
     Text(&'i str),
     /// End of input, after the root.
@@ -131,6 +131,11 @@ impl<'i> Scanner<'i> {
         })
     }
 
+    /// Elements open: 0 before the root and after it.
+    pub(super) fn depth(&self) -> usize {
+        self.open.len()
+    }
+
     /// Bytes read so far: where the next token's markup begins.
     pub(super) fn position(&self) -> usize {
         self.pos
@@ -152,12 +157,12 @@ impl<'i> Scanner<'i> {
     /// After a non-empty start tag: its text, decoded, up to and including its end tag.
     pub(super) fn leaf(&mut self) -> Scan<Cow<'i, str>> {
         let raw = match self.next_token()? {
-            Token::End => return Ok(Cow::Borrowed("")),
+            Token::End(_) => return Ok(Cow::Borrowed("")),
             Token::Text(raw) => raw,
             Token::Start { .. } | Token::Eof => return Err(Unsupported),
         };
         match self.next_token()? {
-            Token::End => quick_xml::escape::unescape(raw).map_err(|_| Unsupported),
+            Token::End(_) => quick_xml::escape::unescape(raw).map_err(|_| Unsupported),
             _ => Err(Unsupported),
         }
     }
@@ -244,13 +249,15 @@ impl<'i> Scanner<'i> {
         let name_end = name_end(bytes, name_from)?;
         let close = skip_space(bytes, name_end);
         let open = self.open.pop().ok_or(Unsupported)?;
-        if bytes.get(close) != Some(&b'>') || bytes.get(name_from..name_end) != Some(open.name) {
+        // Names are ASCII: the slice of the `str` falls on character boundaries.
+        let name = self.src.get(name_from..name_end).ok_or(Unsupported)?;
+        if bytes.get(close) != Some(&b'>') || name.as_bytes() != open.name {
             return Err(Unsupported);
         }
         self.declarations -= usize::from(open.declares);
         self.root_closed = self.open.is_empty();
         self.pos = close + 1;
-        Ok(Token::End)
+        Ok(Token::End(name))
     }
 }
 

@@ -3,7 +3,7 @@
 //! kept.
 
 use super::state::Client;
-use crate::protocol::xml::{self, children, leaf_text, Cursor, DocumentError};
+use crate::protocol::xml::{self, children, leaf_text, Cursor, DocumentError, Nodes};
 
 /// Why a body is not an NFuse request the simulator can read.
 #[derive(Debug, thiserror::Error)]
