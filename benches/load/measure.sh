@@ -104,3 +104,13 @@ sweep_report() { # $1 = file with legs bare-N and sg-N
       END { printf "| %d | %d | %d | %.1f | %d | %.1f | %.2f |\n", n, bytes, br, bc, sr, sc, sc / bc }' "$1"
   done
 }
+
+# The farm sweep: per number of farms, req/s and sessiongate's CPU µs per listing, then the
+# slope from 1 to 4 farms: the gateway's work for each farm more.
+farm_report() { # $1 = file with legs farms-N
+  echo '| farms | req/s | CPU µs/req |'
+  echo '|---:|---:|---:|'
+  awk '$1 ~ /^farms-/ { sub("farms-", "", $1); printf "| %d | %d | %.1f |\n", $1, $2, $5 }' "$1"
+  awk '$1 == "farms-1" { a = $5 } $1 == "farms-4" { b = $5 }
+    END { printf "each farm more: %.1f µs of gateway CPU per listing\n", (b - a) / 3 }' "$1"
+}

@@ -142,25 +142,36 @@ YAML
       upstream_path: /Citrix/S$n
 YAML
   done
+  legacy_store /Citrix/Legacy legacy "$FARM1" "$FARM2"
+  # The farm sweep: the same listing from 1 and from 4 farms.
+  legacy_store /Citrix/F1 f1 "$FARM1"
+  legacy_store /Citrix/F4 f4 "$FARM1" "$FARM2" "$FARM3" "$FARM4"
+}
+
+# A farm-backed store: $1 = path, $2 = name, rest = one XD7 farm per broker address.
+legacy_store() {
+  local key=$PWD/tests/fixtures/identity/hs256.secret path=$1 name=$2 i=0 broker
+  shift 2
   cat <<YAML
-  - path: /Citrix/Legacy
-    name: legacy
-    public_url: https://workspace.example.com/Citrix/Legacy
+  - path: $path
+    name: $name
+    public_url: https://workspace.example.com$path
     identity:
       jwt:
         algorithm: HS256
         key_file: $key
       domain: CORP
     farms:
-      - name: FarmA
-        brokers: ["$FARM1"]
-        pre_xd7: false
-        health_check_interval_ms: 0
-      - name: FarmB
-        brokers: ["$FARM2"]
+YAML
+  for broker in "$@"; do
+    i=$((i + 1))
+    cat <<YAML
+      - name: Farm$i
+        brokers: ["$broker"]
         pre_xd7: false
         health_check_interval_ms: 0
 YAML
+  done
 }
 
 write_configs() {
