@@ -485,17 +485,17 @@ impl<'i> Nodes<'i> for Cursor<'i> {
 
 /// After a [`Node::Start`]: walk its children; `visit` returns whether it consumed the
 /// child, otherwise it is skipped. Text between children is ignored.
-pub fn children<'i>(
-    cur: &mut Cursor<'i>,
-    visit: impl FnMut(&mut Cursor<'i>, &Element<'i>) -> Result<bool, DocumentError>,
+pub fn children<'i, N: Nodes<'i>>(
+    cur: &mut N,
+    visit: impl FnMut(&mut N, &Element<'i>) -> Result<bool, DocumentError>,
 ) -> Result<(), DocumentError> {
     walk_children(cur, visit)
 }
 
 /// [`children`] for a document module with an error type of its own.
-pub fn walk_children<'i, E: From<XmlError>>(
-    cur: &mut Cursor<'i>,
-    mut visit: impl FnMut(&mut Cursor<'i>, &Element<'i>) -> Result<bool, E>,
+pub fn walk_children<'i, E: From<XmlError>, N: Nodes<'i>>(
+    cur: &mut N,
+    mut visit: impl FnMut(&mut N, &Element<'i>) -> Result<bool, E>,
 ) -> Result<(), E> {
     loop {
         match cur.next_node()? {
@@ -512,7 +512,10 @@ pub fn walk_children<'i, E: From<XmlError>>(
 }
 
 /// After a [`Node::Start`]: its text; nested elements are [`DocumentError::Unexpected`].
-pub fn leaf_text(cur: &mut Cursor<'_>, what: &'static str) -> Result<String, DocumentError> {
+pub fn leaf_text<'i>(
+    cur: &mut impl Nodes<'i>,
+    what: &'static str,
+) -> Result<String, DocumentError> {
     cur.leaf()?
         .map(Cow::into_owned)
         .ok_or(DocumentError::Unexpected(what))

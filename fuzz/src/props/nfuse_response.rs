@@ -1,7 +1,8 @@
 //! What a legacy farm's XML broker answers (NFuse), read for every request kind.
 
 use sessiongate::protocol::nfuse::{
-    parse_response, ErrorId, RequestKind, Response, ResponseError, MAX_SESSIONS, MAX_TEXT_CHARS,
+    parse_response, parse_response_each, ErrorId, RequestKind, Response, ResponseError,
+    MAX_SESSIONS, MAX_TEXT_CHARS,
 };
 
 /// Longest error text kept (`ErrorId`, `MPSError`, `BrowserError`); kept in step with
@@ -17,10 +18,24 @@ const MAX_ERROR_CHARS: usize = 64;
 ///   empty, optional ones are absent rather than empty; at most [`MAX_SESSIONS`] sessions;
 /// * an `ErrorId` answer keeps at most 64 characters of text, trimmed in front, and its id is
 ///   what [`ErrorId::parse`] makes of that text;
-/// * a UTF-8 byte order mark in front changes nothing.
+/// * a UTF-8 byte order mark in front changes nothing;
+/// * the answer is the `Cursor`'s, and the scanner's fast path, where it takes the answer, reads
+///   the same (it never takes what the `Cursor` refuses).
 pub fn nfuse_response(data: &[u8]) {
     for kind in RequestKind::ALL {
         let result = parse_response(data, kind);
+        let (scanned, by_cursor) = parse_response_each(data, kind);
+        assert_eq!(
+            by_cursor, result,
+            "the {kind:?} answer differs from the Cursor's"
+        );
+        if let Some(Ok(fast)) = scanned {
+            assert_eq!(
+                Ok(fast),
+                by_cursor,
+                "the scanner reads the {kind:?} answer otherwise"
+            );
+        }
         if !data.starts_with(b"\xef\xbb\xbf") {
             let mut with_bom = b"\xef\xbb\xbf".to_vec();
             with_bom.extend_from_slice(data);

@@ -14,11 +14,11 @@ pub fn error_id_of(body: &[u8]) -> Option<ErrorId> {
         return None;
     }
     let mut found = None;
-    xml::walk_children::<xml::XmlError>(&mut cur, |cur, el| {
+    xml::walk_children::<xml::XmlError, _>(&mut cur, |cur, el| {
         if !el.local().starts_with("Response") || el.empty || found.is_some() {
             return Ok(false);
         }
-        xml::walk_children::<xml::XmlError>(cur, |cur, child| {
+        xml::walk_children::<xml::XmlError, _>(cur, |cur, child| {
             if child.local() != "ErrorId" || found.is_some() {
                 return Ok(false);
             }

@@ -84,7 +84,7 @@ pub fn parse_inbound(body: &[u8]) -> Result<Inbound, InboundError> {
         return Err(InboundError::Shape("no Request* element"));
     }
     let mut inbound = None;
-    xml::walk_children::<InboundError>(&mut cur, |cur, el| {
+    xml::walk_children::<InboundError, _>(&mut cur, |cur, el| {
         let local = el.local();
         if !local.starts_with("Request") {
             return Ok(false);
@@ -139,7 +139,7 @@ fn read_request(cur: &mut Cursor<'_>, el: &Element<'_>) -> Result<Inbound, Inbou
     // An empty element's end comes next, which ends the walk at once.
     let mut credentials_seen = false;
     let mut session_types = 0usize;
-    xml::walk_children::<InboundError>(cur, |cur, child| {
+    xml::walk_children::<InboundError, _>(cur, |cur, child| {
         match child.local() {
             "Credentials" => {
                 if std::mem::replace(&mut credentials_seen, true) {
@@ -175,7 +175,7 @@ fn leaf(cur: &mut Cursor<'_>) -> Result<String, InboundError> {
 fn read_credentials(cur: &mut Cursor<'_>) -> Result<CredentialForm, InboundError> {
     let (mut id, mut password) = (false, false);
     let (mut name, mut domain) = (String::new(), String::new());
-    xml::walk_children::<InboundError>(cur, |cur, child| {
+    xml::walk_children::<InboundError, _>(cur, |cur, child| {
         match child.local() {
             "ID" => {
                 id = true;

@@ -26,8 +26,8 @@ pub use refusal::refusal;
 pub use request::{Request, RequestError, RequestKind};
 pub use request_type::RequestType;
 pub use response::{
-    parse_response, Address, AppSession, FarmError, Response, ResponseError, SessionList,
-    MAX_SESSIONS, MAX_TEXT_CHARS,
+    parse_response, parse_response_each, Address, AppSession, FarmError, Response, ResponseError,
+    SessionList, MAX_SESSIONS, MAX_TEXT_CHARS,
 };
 pub use session_types::only_disconnected;
 

@@ -9,7 +9,7 @@
 use super::error_id::ErrorId;
 use super::request::RequestKind;
 use super::SessionName;
-use crate::protocol::xml::{self, Cursor, Element, Nodes, XmlError};
+use crate::protocol::xml::{self, Cursor, Element, Nodes, ScanCursor, XmlError};
 
 /// Longest text value kept (names, addresses, ids, tickets); longer is a [`ResponseError::Document`].
 pub const MAX_TEXT_CHARS: usize = 256;
@@ -90,9 +90,39 @@ pub enum ResponseError {
 }
 
 /// Read the answer to a request of `kind`.
+///
+/// The answer is read by the scanner's [`ScanCursor`] first (a listing is read once per farm);
+/// an answer outside its subset, and every answer it would not take, a broker's own error
+/// included, is read again by the [`Cursor`], which decides.
 pub fn parse_response(body: &[u8], kind: RequestKind) -> Result<Response, ResponseError> {
     let text = xml::decode_legacy(body)?;
-    let mut cur = Cursor::from_text(&text).allow_doctype();
+    let scanned = ScanCursor::from_text(&text).map(|fast| read(&mut fast.allow_doctype(), kind));
+    if let Some(Ok(response)) = scanned {
+        return Ok(response);
+    }
+    read(&mut Cursor::from_text(&text).allow_doctype(), kind)
+}
+
+/// [`parse_response`]'s two readers each alone: the scanner's answer (`None` when the document
+/// lies outside its subset) and the `Cursor`'s; for the tests and the differential fuzz property.
+pub fn parse_response_each(
+    body: &[u8],
+    kind: RequestKind,
+) -> (
+    Option<Result<Response, ResponseError>>,
+    Result<Response, ResponseError>,
+) {
+    let Ok(text) = xml::decode_legacy(body) else {
+        return (None, parse_response(body, kind));
+    };
+    let scanned = ScanCursor::from_text(&text).map(|fast| read(&mut fast.allow_doctype(), kind));
+    (
+        scanned,
+        read(&mut Cursor::from_text(&text).allow_doctype(), kind),
+    )
+}
+
+fn read<'i>(cur: &mut impl Nodes<'i>, kind: RequestKind) -> Result<Response, ResponseError> {
     let root = cur.root()?;
     if !is(&root, "NFuseProtocol") {
         return Err(ResponseError::Document(
@@ -101,7 +131,7 @@ pub fn parse_response(body: &[u8], kind: RequestKind) -> Result<Response, Respon
     }
     let mut response = None;
     if !root.empty {
-        xml::walk_children::<ResponseError>(&mut cur, |cur, el| {
+        xml::walk_children::<ResponseError, _>(cur, |cur, el| {
             if !is(el, kind.response_element()) {
                 return Ok(false);
             }
@@ -124,7 +154,7 @@ fn is(el: &Element<'_>, local: &str) -> bool {
 }
 
 /// After a start tag: its trimmed text, bounded by [`MAX_TEXT_CHARS`].
-fn text(cur: &mut Cursor<'_>, what: &'static str) -> Result<String, ResponseError> {
+fn text<'i>(cur: &mut impl Nodes<'i>, what: &'static str) -> Result<String, ResponseError> {
     let raw = cur.leaf()?.ok_or(ResponseError::Document(what))?;
     bounded(raw.trim(), what)
 }
@@ -137,7 +167,7 @@ fn bounded(s: &str, what: &'static str) -> Result<String, ResponseError> {
 }
 
 /// The trimmed text, cut to [`MAX_ERROR_CHARS`]: error texts are only reported, never used.
-fn error_text(cur: &mut Cursor<'_>) -> Result<String, ResponseError> {
+fn error_text<'i>(cur: &mut impl Nodes<'i>) -> Result<String, ResponseError> {
     let raw = cur.leaf()?.unwrap_or_default();
     Ok(raw.trim().chars().take(MAX_ERROR_CHARS).collect())
 }
@@ -160,14 +190,14 @@ struct Fields {
 }
 
 /// After the start tag of the response element.
-fn read_response(
-    cur: &mut Cursor<'_>,
+fn read_response<'i>(
+    cur: &mut impl Nodes<'i>,
     el: &Element<'_>,
     kind: RequestKind,
 ) -> Result<Result<Response, ResponseError>, ResponseError> {
     let mut f = Fields::default();
     if !el.empty {
-        xml::walk_children::<ResponseError>(cur, |cur, child| {
+        xml::walk_children::<ResponseError, _>(cur, |cur, child| {
             read_field(cur, child, kind, &mut f)
         })?;
     }
@@ -196,8 +226,8 @@ fn read_response(
 }
 
 /// One child of the response element.
-fn read_field(
-    cur: &mut Cursor<'_>,
+fn read_field<'i>(
+    cur: &mut impl Nodes<'i>,
     el: &Element<'_>,
     kind: RequestKind,
     f: &mut Fields,
@@ -210,7 +240,7 @@ fn read_field(
         (_, "MPSError" | "BrowserError") => f.detail = non_empty(error_text(cur)?),
         (RequestKind::ReconnectSessionData, "AppDataSet") => {
             let list = &mut f.sessions;
-            xml::walk_children::<ResponseError>(cur, |cur, app| {
+            xml::walk_children::<ResponseError, _>(cur, |cur, app| {
                 if !is(app, "AppData") {
                     return Ok(false);
                 }
@@ -232,7 +262,7 @@ fn read_field(
         }
         (RequestKind::ServerFarmData, "ServerFarmData") => {
             let name = &mut f.farm_name;
-            xml::walk_children::<ResponseError>(cur, |cur, child| {
+            xml::walk_children::<ResponseError, _>(cur, |cur, child| {
                 if !is(child, "ServerFarmName") {
                     return Ok(false);
                 }
@@ -245,8 +275,8 @@ fn read_field(
     Ok(true)
 }
 
-fn read_address_field(
-    cur: &mut Cursor<'_>,
+fn read_address_field<'i>(
+    cur: &mut impl Nodes<'i>,
     el: &Element<'_>,
     name: &str,
     a: &mut Address,
@@ -278,14 +308,14 @@ fn read_address_field(
 }
 
 /// After `<AppData>`: the session, or `None` if it cannot be addressed.
-fn read_app_data(cur: &mut Cursor<'_>) -> Result<Option<AppSession>, ResponseError> {
+fn read_app_data<'i>(cur: &mut impl Nodes<'i>) -> Result<Option<AppSession>, ResponseError> {
     let mut in_name = None;
     let mut host_id = None;
     let mut host_id_type = None;
     let mut session_id = None;
     let mut server_type = None;
     let mut client_type = None;
-    xml::walk_children::<ResponseError>(cur, |cur, el| {
+    xml::walk_children::<ResponseError, _>(cur, |cur, el| {
         if el.ns.is_some() {
             return Ok(false);
         }
@@ -320,3 +350,6 @@ fn read_app_data(cur: &mut Cursor<'_>) -> Result<Option<AppSession>, ResponseErr
         client_type,
     }))
 }
+
+#[cfg(test)]
+mod readers;

@@ -91,6 +91,9 @@ pub(super) enum Token<'i> {
     End(&'i str),
     /// Character data, as written (references not replaced).
     Text(&'i str),
+    /// A document type declaration before the root, when allowed ([`Scanner::allow_doctype`]):
+    /// what follows `<!DOCTYPE`, leading whitespace dropped.
+    Doctype(&'i str),
     /// End of input, after the root.
     Eof,
 }
@@ -112,6 +115,8 @@ pub(super) struct Scanner<'i> {
     open: Vec<Open<'i>>,
     declarations: usize,
     root_closed: bool,
+    /// One `<!DOCTYPE …>` may still come (legacy NFuse documents).
+    doctype_allowed: bool,
 }
 
 impl<'i> Scanner<'i> {
@@ -128,7 +133,15 @@ impl<'i> Scanner<'i> {
             open: Vec::with_capacity(8),
             declarations: 0,
             root_closed: false,
+            doctype_allowed: false,
         })
+    }
+
+    /// Accept one document type declaration before the root, in the form legacy brokers send
+    /// (`<!DOCTYPE NFuseProtocol SYSTEM "NFuse.dtd">`): a name, then names, whitespace and quoted
+    /// literals free of markup. It is skipped; an internal subset (`[`) is outside the subset.
+    pub(super) fn allow_doctype(&mut self) {
+        self.doctype_allowed = true;
     }
 
     /// Elements open: 0 before the root and after it.
@@ -148,6 +161,9 @@ impl<'i> Scanner<'i> {
             (None, _) if self.root_closed => Ok(Token::Eof),
             (None, _) => Err(Unsupported),
             (Some(b'<'), Some(b'/')) => self.end_tag(),
+            (Some(b'<'), Some(b'!')) if self.doctype_allowed && self.before_root() => {
+                self.doctype()
+            }
             (Some(b'<'), Some(b'?' | b'!') | None) => Err(Unsupported),
             (Some(b'<'), Some(_)) => self.start_tag(),
             (Some(_), _) => self.text(),
@@ -159,12 +175,43 @@ impl<'i> Scanner<'i> {
         let raw = match self.next_token()? {
             Token::End(_) => return Ok(Cow::Borrowed("")),
             Token::Text(raw) => raw,
-            Token::Start { .. } | Token::Eof => return Err(Unsupported),
+            Token::Start { .. } | Token::Doctype(_) | Token::Eof => return Err(Unsupported),
         };
         match self.next_token()? {
             Token::End(_) => quick_xml::escape::unescape(raw).map_err(|_| Unsupported),
             _ => Err(Unsupported),
         }
+    }
+
+    fn before_root(&self) -> bool {
+        self.open.is_empty() && !self.root_closed
+    }
+
+    fn doctype(&mut self) -> Scan<Token<'i>> {
+        let bytes = self.src.as_bytes();
+        let from = self.pos + b"<!DOCTYPE".len();
+        if bytes.get(self.pos..from) != Some(b"<!DOCTYPE")
+            || !bytes.get(from).is_some_and(|&b| is_space(b))
+        {
+            return Err(Unsupported);
+        }
+        let mut pos = skip_space(bytes, from);
+        let content = pos;
+        name_end(bytes, pos)?;
+        let close = loop {
+            match bytes.get(pos) {
+                Some(b'>') => break pos,
+                Some(&quote @ (b'"' | b'\'')) => pos = literal_end(bytes, pos + 1, quote)?,
+                Some(&b) if is_space(b) || is_name_byte(b) => pos += 1,
+                _ => return Err(Unsupported),
+            }
+        };
+        self.doctype_allowed = false;
+        self.pos = close + 1;
+        self.src
+            .get(content..close)
+            .map(Token::Doctype)
+            .ok_or(Unsupported)
     }
 
     fn text(&mut self) -> Scan<Token<'i>> {
@@ -370,6 +417,21 @@ fn skip_space(bytes: &[u8], from: usize) -> usize {
         .iter()
         .position(|&b| !is_space(b))
         .unwrap_or(rest.len())
+}
+
+/// After the opening `quote` of a literal in a document type declaration: the position after
+/// its closing quote. Markup, references and control characters inside are outside the subset.
+fn literal_end(bytes: &[u8], from: usize, quote: u8) -> Scan<usize> {
+    let rest = bytes.get(from..).ok_or(Unsupported)?;
+    let len = rest.iter().position(|&b| b == quote).ok_or(Unsupported)?;
+    let inside = rest.get(..len).ok_or(Unsupported)?;
+    if inside
+        .iter()
+        .any(|&b| matches!(b, b'<' | b'>' | b'[' | b']' | b'&' | b'%') || b < 0x20)
+    {
+        return Err(Unsupported);
+    }
+    Ok(from + len + 1)
 }
 
 fn is_space(b: u8) -> bool {

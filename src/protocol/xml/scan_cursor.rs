@@ -28,7 +28,11 @@ impl<'i> ScanCursor<'i> {
     /// A reader over `body`, or `None` when its start already lies outside the subset (not
     /// UTF-8, a declaration the scanner does not read).
     pub fn new(body: &'i [u8]) -> Option<Self> {
-        let text = decode(body).ok()?;
+        ScanCursor::from_text(decode(body).ok()?)
+    }
+
+    /// A reader over text already decoded (as by [`decode_legacy`](super::decode_legacy)).
+    pub fn from_text(text: &'i str) -> Option<Self> {
         let scan = Scanner::new(text).ok()?;
         // The scanner has read the declaration, `<?…?>`, if there is one.
         let declaration = scan
@@ -40,6 +44,15 @@ impl<'i> ScanCursor<'i> {
             declaration,
             pending_end: false,
         })
+    }
+}
+
+impl ScanCursor<'_> {
+    /// Accept one `<!DOCTYPE …>` before the root, as [`Cursor::allow_doctype`](super::Cursor::allow_doctype)
+    /// does, in the plain form legacy brokers send (no internal subset, no markup in literals).
+    pub fn allow_doctype(mut self) -> Self {
+        self.scan.allow_doctype();
+        self
     }
 }
 
@@ -71,6 +84,9 @@ impl<'i> Nodes<'i> for ScanCursor<'i> {
                 text: unescape(raw).map_err(outside)?,
                 event: Event::Text(BytesText::from_escaped(raw)),
             }),
+            Token::Doctype(content) => Ok(Node::Other(Event::DocType(BytesText::from_escaped(
+                content,
+            )))),
             Token::Eof => Ok(Node::Eof),
         }
     }

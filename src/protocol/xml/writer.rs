@@ -129,6 +129,8 @@ fn rewrite_by_scanner<L>(
                 path.pop();
             }
             Token::Text(_) => {}
+            // Not allowed on this path: the scanner never gives one.
+            Token::Doctype(_) => return Err(Unsupported),
             Token::Eof => break,
         }
     }

@@ -1,6 +1,8 @@
 //! The scanner's reader hands out the `Cursor`'s nodes for documents in the subset, and fails on
 //! everything outside it.
 
+use quick_xml::events::Event;
+
 use super::super::{Cursor, Node, Nodes, XmlError};
 use super::ScanCursor;
 
@@ -11,7 +13,8 @@ enum Seen {
     Start(Option<&'static str>, bool, String, bool),
     End(Option<String>),
     Text(String),
-    Other,
+    /// A document type declaration's content; anything else outside the tree is `None`.
+    Other(Option<String>),
     Eof,
 }
 
@@ -28,7 +31,8 @@ fn nodes<'i>(reader: &mut impl Nodes<'i>) -> Result<Vec<Seen>, XmlError> {
                 }
                 _ => Seen::Text(text.into_owned()),
             },
-            Node::Other(_) => Seen::Other,
+            Node::Other(Event::DocType(d)) => Seen::Other(Some(d.into_inner().into_owned())),
+            Node::Other(_) => Seen::Other(None),
             Node::Eof => Seen::Eof,
         };
         let done = node == Seen::Eof;
@@ -99,4 +103,19 @@ fn everything_outside_the_subset_fails_whatever_the_cursor_says() {
         assert!(scanned(doc).is_err(), "{doc:?}");
     }
     assert!(ScanCursor::new(b"\xff<a/>").is_none());
+}
+
+#[test]
+fn a_plain_doctype_is_handed_out_when_allowed_as_by_the_cursor() {
+    for doc in [
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\" ?>\n<!DOCTYPE NFuseProtocol SYSTEM \"NFuse.dtd\">\n<NFuseProtocol version=\"4.7\"/>",
+        "<!DOCTYPE  NFuseProtocol\n  SYSTEM 'NFuse.dtd' ><NFuseProtocol></NFuseProtocol>",
+        "<!DOCTYPE NFuseProtocol><NFuseProtocol/>",
+    ] {
+        let slow = nodes(&mut Cursor::from_text(doc).allow_doctype()).unwrap();
+        let mut fast = ScanCursor::from_text(doc).unwrap().allow_doctype();
+        assert_eq!(nodes(&mut fast).unwrap(), slow, "{doc:?}");
+        // Not allowed: the scanner gives up, as the Cursor refuses.
+        assert!(scanned(doc).is_err(), "{doc:?}");
+    }
 }
