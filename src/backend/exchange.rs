@@ -15,7 +15,7 @@ use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::protocols::http::client::HttpSession;
 use pingora::protocols::http::v1::client::{http_req_header_to_wire, HttpSession as Http1Session};
 use pingora::upstreams::peer::HttpPeer;
-use pingora::{Error, ErrorType, OrErr};
+use pingora::{Error, ErrorType, OrErr, RetryType};
 use tokio::io::AsyncWriteExt;
 
 use super::trust::Trust;
@@ -23,6 +23,9 @@ use super::trust::Trust;
 /// How long an idle pooled connection to a server is kept; well under IIS's 120 s default so the
 /// server does not close it under us.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Times a request that changes nothing is sent again after meeting a pooled connection the
+/// server had closed ([`HttpClient::exchange`]).
+pub const MAX_STALE_RESENDS: usize = 1;
 /// Informational (1xx) answers skipped before the real one; the XML service sends `100 Continue`.
 const MAX_INFORMATIONAL: usize = 8;
 
@@ -92,6 +95,18 @@ pub enum Attempt {
     NotConnected { timed_out: bool, tls: bool },
     /// The request (or part of it) may have reached the server.
     Failed(UpstreamError),
+}
+
+/// May a request be sent a second time, when a pooled connection turns out to have been closed
+/// by the server before any answer?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// Never: it changes something on the server (disconnect, logoff, a launch), and it may have
+    /// been read before the connection closed.
+    Never,
+    /// It changes nothing (a listing, a health check, a token introspection): sent again on
+    /// another connection.
+    IfStale,
 }
 
 /// Where and how to talk to one kind of server.
@@ -269,19 +284,21 @@ impl Default for HttpClient {
 impl HttpClient {
     /// Send `request` with `body` (exact length, set by the caller) to `addr` and read the whole
     /// answer. `Host` is set here.
+    ///
+    /// A pooled connection can have been closed by the server just as it was taken (an idle
+    /// timeout racing the request): the request then meets a closed connection before any
+    /// answer. A request that changes nothing ([`Replay::IfStale`]) is sent again, on another
+    /// connection, up to [`MAX_STALE_RESENDS`] times; any other is never sent twice.
     pub async fn exchange(
         &self,
         target: &Target<'_>,
         addr: SocketAddr,
         request: &RequestHeader,
         body: &Bytes,
+        replay: Replay,
     ) -> Result<Exchange, Attempt> {
         let started = Instant::now();
         let peer = target.peer(addr);
-        let (session, _reused) = match self.connector.get_http_session(&peer).await {
-            Ok(s) => s,
-            Err(e) => return Err(not_connected(&e, target, addr)),
-        };
         let mut request = request.clone();
         if request
             .insert_header("host", target.host_header(addr))
@@ -289,33 +306,80 @@ impl HttpClient {
         {
             return Err(Attempt::Failed(UpstreamError::Broken));
         }
+        let mut resends = 0;
+        loop {
+            let (session, reused) = match self.connector.get_http_session(&peer).await {
+                Ok(s) => s,
+                Err(e) => return Err(not_connected(&e, target, addr)),
+            };
+            let (header, body) = match self.once(target, &peer, session, &request, body).await {
+                Ok(answered) => answered,
+                Err(e)
+                    if reused
+                        && replay == Replay::IfStale
+                        && resends < MAX_STALE_RESENDS
+                        && stale(&e) =>
+                {
+                    resends += 1;
+                    tracing::debug!(backend = %addr, error = e.etype().as_str(), "a pooled connection was closed by the server; sending again");
+                    continue;
+                }
+                Err(e) => {
+                    return Err(Attempt::Failed(failure(
+                        &e,
+                        addr,
+                        target.max_response_bytes,
+                    )))
+                }
+            };
+            return Ok(Exchange {
+                header,
+                body,
+                backend: addr,
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+
+    /// One exchange over `session`; the connection goes back to the pool when the answer ended
+    /// cleanly.
+    async fn once(
+        &self,
+        target: &Target<'_>,
+        peer: &HttpPeer,
+        session: HttpSession,
+        request: &RequestHeader,
+        body: &Bytes,
+    ) -> pingora::Result<(ResponseHeader, Bytes)> {
         let limit = target.max_response_bytes;
         let exchange = async {
-            let mut session = send(session, &peer, request, body).await?;
+            let mut session = send(session, peer, request.clone(), body).await?;
             let body = read_answer(&mut session, limit).await?;
             Ok::<_, Box<Error>>((session, body))
         };
         // This bounds the whole answer against a server that trickles bytes: Pingora's client
         // session applies no timeout of its own to the reads.
-        let outcome = pingora::time::timeout(target.read_timeout, exchange).await;
-        let (mut session, body) = match outcome {
-            Err(_) => return Err(Attempt::Failed(UpstreamError::Timeout)),
-            Ok(Err(e)) => return Err(Attempt::Failed(failure(&e, addr, limit))),
-            Ok(Ok(answered)) => answered,
+        let (mut session, body) = match pingora::time::timeout(target.read_timeout, exchange).await
+        {
+            Err(_) => return Error::e_explain(ErrorType::ReadTimedout, "the answer took too long"),
+            Ok(answered) => answered?,
         };
-        let Some(header) = session.response_header().cloned() else {
-            return Err(Attempt::Failed(UpstreamError::Broken));
-        };
+        let header = session
+            .response_header()
+            .cloned()
+            .ok_or_else(|| Error::explain(ErrorType::InvalidHTTPHeader, "no answer header"))?;
         if session.response_done() {
             self.connector
-                .release_http_session(session, &peer, Some(POOL_IDLE_TIMEOUT))
+                .release_http_session(session, peer, Some(POOL_IDLE_TIMEOUT))
                 .await;
         }
-        Ok(Exchange {
-            header,
-            body,
-            backend: addr,
-            elapsed: started.elapsed(),
-        })
+        Ok((header, body))
     }
+}
+
+/// Did the exchange meet a connection the server had already closed: the request could not be
+/// written, or the connection closed (or was reset) before the answer's header? Pingora marks the
+/// latter [`RetryType::ReusedOnly`]: worth another try only on a connection that was reused.
+fn stale(e: &Error) -> bool {
+    matches!(e.retry, RetryType::ReusedOnly) || e.etype() == &ErrorType::WriteError
 }

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::cache::{self, Cache};
 use super::claims::Mapping;
 use super::{read_key_file, unix_now, Identity, IdentityError, IntrospectionConfig, SetupError};
-use crate::backend::exchange::{Attempt, HttpClient, Target, UpstreamError};
+use crate::backend::exchange::{Attempt, HttpClient, Replay, Target, UpstreamError};
 use crate::backend::trust::Trust;
 use crate::protocol::url::AbsoluteUrl;
 
@@ -265,7 +265,7 @@ impl Introspector {
             .map_err(|_| "cannot build the request")?;
         let answer = self
             .http
-            .exchange(&target, addr, &request, &body)
+            .exchange(&target, addr, &request, &body, Replay::IfStale)
             .await
             .map_err(|e| match e {
                 Attempt::NotConnected { .. } => "connect failed",

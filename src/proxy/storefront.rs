@@ -12,6 +12,7 @@ use super::ctx::RequestCtx;
 use super::error::GatewayError;
 use super::forwarding::{self, Canonical};
 use super::request::{self, Params};
+use crate::backend::exchange::Replay;
 use crate::backend::storefront::response::{self, Asked};
 use crate::backend::storefront::{self, Servers, StoreFrontClient};
 use crate::config::Store;
@@ -29,6 +30,15 @@ fn asked(operation: &Operation) -> Option<Asked> {
         Operation::LaunchIca { .. } | Operation::BadSessionId => Some(Asked::Launch),
         Operation::Endpoints => Some(Asked::Endpoints),
         Operation::Reserved | Operation::Passthrough => None,
+    }
+}
+
+/// Listings and the endpoints document change nothing on the server: they may be sent again on
+/// another connection when a pooled one turns out closed. Disconnect, logoff and launch never.
+fn replay(operation: &Operation) -> Replay {
+    match operation {
+        Operation::ListSessions | Operation::Endpoints => Replay::IfStale,
+        _ => Replay::Never,
     }
 }
 
@@ -69,7 +79,7 @@ pub async fn serve(
     let body = canonical.map(|c| c.body).unwrap_or_default();
     let pool = canary::resolve(servers, ctx);
     let exchange = client
-        .send(servers, pool, upstream, body)
+        .send(servers, pool, upstream, body, replay(operation))
         .await
         .map_err(GatewayError::StoreFront)?;
     ctx.backend = Some(exchange.backend);

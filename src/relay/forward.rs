@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 
-use crate::backend::exchange::{Attempt, Exchange, HttpClient, UpstreamError};
+use crate::backend::exchange::{Attempt, Exchange, HttpClient, Replay, UpstreamError};
 use crate::backend::farm::client::{request_header, target};
 use crate::backend::farm::FarmMember;
 use crate::metrics;
@@ -47,7 +47,12 @@ async fn attempts(
             metrics::relay_failover(&farm.name);
         }
         tried.push(addr);
-        let failure = match http.exchange(&target, addr, &header, &body).await {
+        let replay = if read_only {
+            Replay::IfStale
+        } else {
+            Replay::Never
+        };
+        let failure = match http.exchange(&target, addr, &header, &body, replay).await {
             Err(Attempt::NotConnected {
                 timed_out: t,
                 tls: s,

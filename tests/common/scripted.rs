@@ -29,6 +29,8 @@ const MAX_HEAD: usize = 64 * 1024;
 pub struct Received {
     /// 0 for the first request this upstream read, then 1, 2, ... across all its connections.
     pub index: usize,
+    /// 0 for the first request read on its connection, then 1, 2, ...
+    pub on_connection: usize,
     /// The request line and headers, as text.
     pub head: String,
     pub body: Vec<u8>,
@@ -85,10 +87,11 @@ struct Counts {
 
 impl Counts {
     /// Keep a request, numbered in the order requests were read.
-    fn record(&self, head: String, body: Vec<u8>) -> Received {
+    fn record(&self, on_connection: usize, head: String, body: Vec<u8>) -> Received {
         let mut all = self.received.lock().unwrap();
         let received = Received {
             index: all.len(),
+            on_connection,
             head,
             body,
         };
@@ -195,11 +198,11 @@ async fn connection(
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut buf = Vec::new();
-    loop {
+    for on_connection in 0.. {
         let Some((head, body)) = read_request(&mut stream, &mut buf, &counts).await else {
             return;
         };
-        let received = counts.record(head, body);
+        let received = counts.record(on_connection, head, body);
         for act in script(&received) {
             let written = match act {
                 Act::Send(bytes) => write(&mut stream, &bytes).await,

@@ -13,7 +13,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use pingora::http::RequestHeader;
 
-use crate::backend::exchange::{Attempt, HttpClient, Target, UpstreamError};
+use crate::backend::exchange::{Attempt, HttpClient, Replay, Target, UpstreamError};
 use crate::backend::farm::FarmMember;
 use crate::backend::pool::Pool;
 use crate::backend::trust::Trust;
@@ -155,12 +155,21 @@ impl FarmClient {
         let header = request_header(body.len())?;
         let target = target(farm, trust);
         let may_resend = read_only(farm, request);
+        let replay = if may_resend {
+            Replay::IfStale
+        } else {
+            Replay::Never
+        };
         let mut tried: Vec<SocketAddr> = Vec::new();
         let (mut timed_out, mut tls) = (false, false);
         let mut last: Option<FarmCallError> = None;
         while let Some(addr) = pool.select(&tried) {
             tried.push(addr);
-            let failure = match self.http.exchange(&target, addr, &header, &body).await {
+            let failure = match self
+                .http
+                .exchange(&target, addr, &header, &body, replay)
+                .await
+            {
                 Err(Attempt::NotConnected {
                     timed_out: t,
                     tls: s,

@@ -12,7 +12,7 @@ use pingora::lb::Backend;
 use pingora::{Error, ErrorType, Result};
 
 use super::client::{request_header, target};
-use crate::backend::exchange::HttpClient;
+use crate::backend::exchange::{HttpClient, Replay};
 use crate::backend::trust::Trust;
 use crate::config::Farm;
 use crate::protocol::nfuse::{self, Request, Response};
@@ -55,6 +55,8 @@ impl HealthCheck for NfuseHealthCheck {
                 addr,
                 &header,
                 &self.body,
+                // A probe that met a connection the broker had just closed is not a failure.
+                Replay::IfStale,
             )
             .await
             .map_err(|e| fail(format!("{e:?}")))?;

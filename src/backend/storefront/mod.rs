@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use pingora::http::RequestHeader;
 
-use super::exchange::{Attempt, HttpClient, Target};
+use super::exchange::{Attempt, HttpClient, Replay, Target};
 pub use super::exchange::{Exchange, UpstreamError};
 use super::pool::Pool;
 use super::trust::Trust;
@@ -126,6 +126,7 @@ impl StoreFrontClient {
         pool: &Pool,
         request: RequestHeader,
         body: Bytes,
+        replay: Replay,
     ) -> Result<Exchange, StoreFrontError> {
         let started = Instant::now();
         let target = servers.target();
@@ -133,7 +134,11 @@ impl StoreFrontClient {
         let (mut timed_out, mut tls) = (false, false);
         while let Some(addr) = pool.select(&tried) {
             tried.push(addr);
-            match self.http.exchange(&target, addr, &request, &body).await {
+            match self
+                .http
+                .exchange(&target, addr, &request, &body, replay)
+                .await
+            {
                 Ok(exchange) => return Ok(with_elapsed(exchange, started.elapsed())),
                 Err(Attempt::NotConnected {
                     timed_out: t,
