@@ -2,7 +2,8 @@
 //!
 //! Brokers differ (dialects 1.1 to 5.8, ISO-8859-1 declarations, single quotes, elements in any
 //! order), so the reader is tolerant of everything but markup that could make it resolve
-//! something: the document goes through [`Cursor`] with only the literal DOCTYPE allowed.
+//! something: the document goes through [`Cursor`] with only the literal DOCTYPE allowed (an
+//! answer in the scanner's subset is read first by [`ScanCursor`], see [`parse_response`]).
 //! Unknown elements are skipped; every kept text is trimmed and bounded, and so is the number of
 //! sessions, so the memory a reply can make us hold is proportional to what we keep.
 
