@@ -1,10 +1,10 @@
-//! The scanner (`scan.rs`) as a [`Nodes`] reader, so that a request body is read by the same
-//! code on either path.
+//! The scanner (`scan.rs`) as a [`Nodes`] reader, so that a document is read by the same code on
+//! either path.
 //!
-//! A `sessionparams` body is read on every Sessions Service call, and through the [`Cursor`] the
-//! reading was most of its cost. A body in the scanner's subset is read here at a fraction of
-//! that; a body outside it makes this reader fail, and the caller reads the body again with the
-//! `Cursor`. The error this reader gives is never shown: the `Cursor` decides every refusal and
+//! A `sessionparams` body is read on every Sessions Service call, and a broker's answer once per
+//! farm of a listing; through the [`Cursor`] the reading was most of their cost. A document in
+//! the scanner's subset is read here at a fraction of that; a document outside it makes this
+//! reader fail, and the caller reads it again with the `Cursor`. The error this reader gives is never shown: the `Cursor` decides every refusal and
 //! names it, so that what a client is told never depends on the path (the caller's contract).
 
 use quick_xml::escape::unescape;
