@@ -22,7 +22,7 @@
 //! over the subset of XML that StoreFront and its clients write, which never refuses anything:
 //! outside its subset it gives up, and the `Cursor` reads the document again and decides. It
 //! serves [`rewrite`], and through [`ScanCursor`] (both readers implement [`Nodes`]) the readers
-//! of request bodies.
+//! of `sessionparams` bodies and of brokers' answers.
 //!
 //! Documents are written with quick-xml's `Writer` via [`document`] and [`text_element`], which
 //! escape by default, or, for the flat canonical `sessionparams`, by [`push_text_element`] with

@@ -97,15 +97,15 @@ pub enum ResponseError {
 /// included, is read again by the [`Cursor`], which decides.
 pub fn parse_response(body: &[u8], kind: RequestKind) -> Result<Response, ResponseError> {
     let text = xml::decode_legacy(body)?;
-    let scanned = ScanCursor::from_text(&text).map(|fast| read(&mut fast.allow_doctype(), kind));
-    if let Some(Ok(response)) = scanned {
+    if let Some(Ok(response)) = by_scanner(&text, kind) {
         return Ok(response);
     }
-    read(&mut Cursor::from_text(&text).allow_doctype(), kind)
+    by_cursor(&text, kind)
 }
 
 /// [`parse_response`]'s two readers each alone: the scanner's answer (`None` when the document
 /// lies outside its subset) and the `Cursor`'s; for the tests and the differential fuzz property.
+#[allow(clippy::type_complexity)]
 pub fn parse_response_each(
     body: &[u8],
     kind: RequestKind,
@@ -113,14 +113,18 @@ pub fn parse_response_each(
     Option<Result<Response, ResponseError>>,
     Result<Response, ResponseError>,
 ) {
-    let Ok(text) = xml::decode_legacy(body) else {
-        return (None, parse_response(body, kind));
-    };
-    let scanned = ScanCursor::from_text(&text).map(|fast| read(&mut fast.allow_doctype(), kind));
-    (
-        scanned,
-        read(&mut Cursor::from_text(&text).allow_doctype(), kind),
-    )
+    match xml::decode_legacy(body) {
+        Ok(text) => (by_scanner(&text, kind), by_cursor(&text, kind)),
+        Err(e) => (None, Err(e.into())),
+    }
+}
+
+fn by_scanner(text: &str, kind: RequestKind) -> Option<Result<Response, ResponseError>> {
+    ScanCursor::from_text(text).map(|fast| read(&mut fast.allow_doctype(), kind))
+}
+
+fn by_cursor(text: &str, kind: RequestKind) -> Result<Response, ResponseError> {
+    read(&mut Cursor::from_text(text).allow_doctype(), kind)
 }
 
 fn read<'i>(cur: &mut impl Nodes<'i>, kind: RequestKind) -> Result<Response, ResponseError> {
