@@ -109,6 +109,17 @@ pub enum Replay {
     IfStale,
 }
 
+impl Replay {
+    /// [`Replay::IfStale`] for a request that changes nothing, [`Replay::Never`] otherwise.
+    pub fn if_read_only(read_only: bool) -> Replay {
+        if read_only {
+            Replay::IfStale
+        } else {
+            Replay::Never
+        }
+    }
+}
+
 /// Where and how to talk to one kind of server.
 #[derive(Debug, Clone)]
 pub struct Target<'a> {
@@ -194,12 +205,12 @@ async fn read_answer(session: &mut HttpSession, limit: usize) -> pingora::Result
 async fn send(
     session: HttpSession,
     peer: &HttpPeer,
-    request: RequestHeader,
+    request: &RequestHeader,
     body: &Bytes,
 ) -> pingora::Result<HttpSession> {
     match session {
         HttpSession::H1(h1) => {
-            let mut wire = http_req_header_to_wire(&request).ok_or_else(|| {
+            let mut wire = http_req_header_to_wire(request).ok_or_else(|| {
                 Error::explain(ErrorType::InvalidHTTPHeader, "request line not writable")
             })?;
             wire.extend_from_slice(body);
@@ -217,7 +228,9 @@ async fn send(
             )))
         }
         mut other => {
-            other.write_request_header(Box::new(request)).await?;
+            other
+                .write_request_header(Box::new(request.clone()))
+                .await?;
             if !body.is_empty() {
                 other.write_request_body(body.clone(), true).await?;
             }
@@ -353,7 +366,7 @@ impl HttpClient {
     ) -> pingora::Result<(ResponseHeader, Bytes)> {
         let limit = target.max_response_bytes;
         let exchange = async {
-            let mut session = send(session, peer, request.clone(), body).await?;
+            let mut session = send(session, peer, request, body).await?;
             let body = read_answer(&mut session, limit).await?;
             Ok::<_, Box<Error>>((session, body))
         };

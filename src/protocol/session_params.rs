@@ -253,10 +253,12 @@ impl SessionParams {
     /// tickets/ticket — the ones present, no indentation.
     pub fn to_xml(&self) -> Vec<u8> {
         let root = self.root.name();
+        // The markup around the values is at most 288 bytes, and each ticket's element adds 17
+        // (`<ticket></ticket>`); escaping may still grow a value, which the Vec absorbs.
         let values = self.client_name.len()
             + self.device_id.as_ref().map_or(0, String::len)
             + self.tickets.iter().map(|t| t.len() + 17).sum::<usize>();
-        let mut out = Vec::with_capacity(256 + values);
+        let mut out = Vec::with_capacity(320 + values);
         out.extend_from_slice(xml::DECLARATION.as_bytes());
         for part in ["<", root, " xmlns=\"", ns::SESSION_PARAMS, "\">"] {
             out.extend_from_slice(part.as_bytes());

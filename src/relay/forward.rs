@@ -42,16 +42,12 @@ async fn attempts(
     let mut tried: Vec<SocketAddr> = Vec::new();
     let (mut timed_out, mut tls) = (false, false);
     let mut last = None;
+    let replay = Replay::if_read_only(read_only);
     while let Some(addr) = pool.select(&tried) {
         if !tried.is_empty() {
             metrics::relay_failover(&farm.name);
         }
         tried.push(addr);
-        let replay = if read_only {
-            Replay::IfStale
-        } else {
-            Replay::Never
-        };
         let failure = match http.exchange(&target, addr, &header, &body, replay).await {
             Err(Attempt::NotConnected {
                 timed_out: t,

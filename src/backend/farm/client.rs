@@ -155,11 +155,7 @@ impl FarmClient {
         let header = request_header(body.len())?;
         let target = target(farm, trust);
         let may_resend = read_only(farm, request);
-        let replay = if may_resend {
-            Replay::IfStale
-        } else {
-            Replay::Never
-        };
+        let replay = Replay::if_read_only(may_resend);
         let mut tried: Vec<SocketAddr> = Vec::new();
         let (mut timed_out, mut tls) = (false, false);
         let mut last: Option<FarmCallError> = None;
