@@ -8,8 +8,10 @@
 
 mod common;
 use common::farm::{self, FarmEntry, ALICE_SAM};
-use common::scripted::{answer, Act, Received, Upstream};
+use common::scripted::{answer, timed, Act, Received, Upstream};
 use common::*;
+
+use std::time::Duration;
 
 const STATE: &str = include_str!("fixtures/storefront/sessionstate-available.xml");
 const RESULTS: &str = include_str!("fixtures/storefront/sessionresults-success.xml");
@@ -58,8 +60,13 @@ fn broker_answer(r: &Received) -> Vec<u8> {
 }
 
 fn storefront_gateway(upstream: &Upstream) -> Gateway {
+    storefront_gateway_with(upstream, "")
+}
+
+/// `extra`: more keys of the store's `storefront` section (6-space indented YAML).
+fn storefront_gateway_with(upstream: &Upstream, extra: &str) -> Gateway {
     Gateway::start_with_stores(&format!(
-        "  - path: /Citrix/Store\n    public_url: https://ws.example.com/Citrix/Store\n    storefront:\n      upstreams: [\"{}\"]\n      upstream_path: /Citrix/Store\n      health_check_interval_ms: 0\n",
+        "  - path: /Citrix/Store\n    public_url: https://ws.example.com/Citrix/Store\n    storefront:\n      upstreams: [\"{}\"]\n      upstream_path: /Citrix/Store\n      health_check_interval_ms: 0\n{extra}",
         upstream.addr
     ))
 }
@@ -81,6 +88,30 @@ fn a_storefront_listing_on_a_connection_the_server_closed_is_sent_again() {
     // Every listing after the first took a pooled connection, met it closed, and was sent again.
     assert_eq!(met_closed(&upstream), 3, "the pooled connection was reused");
     assert_eq!(upstream.requests(), 4 + 3);
+}
+
+#[test]
+fn a_listing_sent_again_still_ends_within_the_read_timeout() {
+    const READ_TIMEOUT: Duration = Duration::from_millis(1000);
+    // A loaded shared machine may be this late; sending again with a whole new timeout would be
+    // 900 ms later.
+    const MARGIN: Duration = Duration::from_millis(500);
+    // The first connection answers; a reused one is closed after 900 ms; a new one never answers.
+    let upstream = Upstream::start(|r| match (r.on_connection, r.index) {
+        (0, 0) => vec![Act::Send(storefront_answer(r))],
+        (0, _) => vec![Act::Hang],
+        _ => vec![Act::Pause(Duration::from_millis(900)), Act::Close],
+    });
+    let gw = storefront_gateway_with(
+        &upstream,
+        &format!("      read_timeout_ms: {}\n", READ_TIMEOUT.as_millis()),
+    );
+    assert_eq!(available(&gw, ALICE, &params("PC", "")).status, 200);
+    let (r, took) = timed(|| available(&gw, ALICE, &params("PC", "")));
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert_eq!(met_closed(&upstream), 1, "the pooled connection was reused");
+    assert_eq!(upstream.requests(), 3, "the listing was sent again");
+    assert!(took < READ_TIMEOUT + MARGIN, "answered after {took:?}");
 }
 
 #[test]

@@ -320,12 +320,18 @@ impl HttpClient {
             return Err(Attempt::Failed(UpstreamError::Broken));
         }
         let mut resends = 0;
+        // The read timeout bounds the answer across a resend too: a resend has what is left.
+        let mut budget = target.read_timeout;
         loop {
             let (session, reused) = match self.connector.get_http_session(&peer).await {
                 Ok(s) => s,
                 Err(e) => return Err(not_connected(&e, target, addr)),
             };
-            let (header, body) = match self.once(target, &peer, session, &request, body).await {
+            let sent = Instant::now();
+            let (header, body) = match self
+                .once(target, &peer, session, &request, body, budget)
+                .await
+            {
                 Ok(answered) => answered,
                 Err(e)
                     if reused
@@ -334,6 +340,7 @@ impl HttpClient {
                         && stale(&e) =>
                 {
                     resends += 1;
+                    budget = budget.saturating_sub(sent.elapsed());
                     tracing::debug!(backend = %addr, error = e.etype().as_str(), "a pooled connection was closed by the server; sending again");
                     continue;
                 }
@@ -363,6 +370,7 @@ impl HttpClient {
         session: HttpSession,
         request: &RequestHeader,
         body: &Bytes,
+        budget: Duration,
     ) -> pingora::Result<(ResponseHeader, Bytes)> {
         let limit = target.max_response_bytes;
         let exchange = async {
@@ -372,8 +380,7 @@ impl HttpClient {
         };
         // This bounds the whole answer against a server that trickles bytes: Pingora's client
         // session applies no timeout of its own to the reads.
-        let (mut session, body) = match pingora::time::timeout(target.read_timeout, exchange).await
-        {
+        let (mut session, body) = match pingora::time::timeout(budget, exchange).await {
             Err(_) => return Error::e_explain(ErrorType::ReadTimedout, "the answer took too long"),
             Ok(answered) => answered?,
         };
